@@ -1,0 +1,297 @@
+"""The organisations of Swedish social services as Mesa agents (ODD: entities and their behaviour).
+
+Municipalities, county councils, R&D units, universities, private providers, national knowledge centres
+and SALAR's national coordination live here; the regional support structure with its platform and
+development leaders lives in ``structures``. The knowledge state of municipalities is held as numpy arrays
+in ``model.knowledge`` and each agent reads and writes its own rows, so a month costs a few vector
+operations per organisation rather than a Python loop over every pair.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+
+from .knowledge import AWARE, LEVELS, UNAWARE, USING
+from .parameters import AREAS
+from .structures import DevelopmentLeader, PlatformLeader, RegionalSupportStructure  # noqa: F401  (re-export)
+
+
+class Municipality(mesa.Agent):
+    """A municipality (kommun): the principal of social services, and what knowledge must reach."""
+
+    def __init__(self, model, index: int, code: str, name: str, county, population: int):
+        super().__init__(model)
+        self.index, self.code, self.name, self.county, self.population = index, code, name, county, population
+        model.ties.add_node(self.unique_id, kind="municipality", county=county.code, code=code)
+
+    @property
+    def level(self) -> np.ndarray:
+        """Knowledge level per programme area (0 unaware, 1 aware, 2 using, 3 established)."""
+        return self.model.knowledge.level[self.index]
+
+    @property
+    def reached(self) -> bool:
+        return bool(self.model.knowledge.reached[self.index])
+
+
+class CountyCouncil(mesa.Agent):
+    """The county council (landsting) and, with it, the county's municipalities as joint principals.
+
+    Holds what the reports call success factors (meeting places, formal decision paths, political
+    anchoring) and makes the principals' decision to take over the cost of the structure.
+    """
+
+    def __init__(self, model, county, settings: dict):
+        super().__init__(model)
+        self.county = county
+        self.meeting_places = bool(settings["meeting_places"])
+        self.decision_paths = bool(settings["decision_paths"])
+        self.anchoring = float(settings["anchoring"])
+        self.budget_room = float(settings["budget_room"])
+        self.committed = False
+        self.decided = False
+        model.ties.add_node(self.unique_id, kind="county_council", county=county.code)
+
+    def perceived_value(self) -> float:
+        """Share of the county's (municipality, area) pairs where a practice is in use."""
+        rows = self.county.municipalities
+        return float((self.model.knowledge.level[rows] >= USING).mean())
+
+    def decide_cofinancing(self) -> None:
+        """Decide whether the principals will take over the cost as the state withdraws (ODD 'Money')."""
+        m, p = self.model, self.model.p["funding"]
+        u = m.streams("cofinance", self.county.code).random(2)
+        if self.committed:
+            if self.decided and u[1] < p["reversal_rate"]:
+                self.committed = False
+            self.decided = True
+            return
+        full = m.funding.full_takeover_year()
+        lead = 0.0 if full is None else max(0.0, full - (m.start_year + (m.month + 1) / 12.0))
+        z = (p["commit_intercept"] + p["commit_anchoring"] * self.anchoring + p["commit_value"] * self.perceived_value()
+             + p["commit_budget"] * self.budget_room + p["commit_lead_time"] * lead)
+        self.committed = u[0] < 1.0 / (1.0 + math.exp(-z))
+        self.decided = True
+
+
+class RDUnit(mesa.Agent):
+    """A local or regional R&D unit (FoU-enhet) serving its member municipalities."""
+
+    def __init__(self, model, data: dict, structure):
+        super().__init__(model)
+        self.key = data["id"]
+        self.name = data["name"]
+        self.owner = data["owner"]
+        self.structure = structure
+        self.members = np.array(data["member_idx"], dtype=np.int64)
+        self.staff_fte = data["staff_fte"]
+        self.active = data["active_from"] is None or data["active_from"] <= model.start_date
+        self.linked = False
+        model.ties.add_node(self.unique_id, kind="rd_unit", county=structure.county.code, name=self.name)
+        for i in self.members:
+            model.ties.add_edge(self.unique_id, model.municipality_agents[i].unique_id, kind="serves", strength=1.0)
+
+    def apply_event(self, event: dict) -> None:
+        """A dated change from sim/data/rd_events.csv (closure, weakening, new member ...)."""
+        kind = event["event"]
+        if kind == "close":
+            self.active = False
+        elif kind == "open":
+            self.active = True
+        elif kind in ("weaken", "strengthen"):
+            self.staff_fte *= event["capacity_factor"]
+        elif kind == "add_member" and event.get("member_idx") is not None:
+            self.members = np.append(self.members, event["member_idx"])
+            self.model.ties.add_edge(self.unique_id, self.model.municipality_agents[event["member_idx"]].unique_id,
+                                     kind="serves", strength=1.0)
+
+    def step(self) -> None:
+        m = self.model
+        rng = m.streams("rd", self.key)
+        s = self.structure
+        if not self.linked and s.platform_leader is not None and rng.random() < m.p["rd"]["link_rate"]:
+            self.linked = True
+            s.link_organisation(self, "rd_unit")
+        self.run_activities(rng.random((len(self.members), len(AREAS))))
+
+    def run_activities(self, u: np.ndarray) -> None:
+        """Training, evaluation workshops, local projects and combined posts with member municipalities.
+
+        Part of the unit's capacity (``rd.initiative_share``) is paid by the initiative once the unit is
+        linked to the structure, and follows the structure's money; only contacts from that part count
+        as the initiative's activity. The rest is the owners' own R&D work.
+        """
+        m, p = self.model, self.model.p["rd"]
+        if not self.active or not m.p["channels"]["rd"] or len(self.members) == 0:
+            return
+        share = p["initiative_share"] if self.linked else 0.0
+        rate = p["contacts_per_fte"] / len(self.members)
+        p_own = 1.0 - math.exp(-rate * self.staff_fte * (1.0 - share))
+        p_init = 1.0 - math.exp(-rate * self.staff_fte * share * self.structure.funding_ratio())
+        initiative = u < p_init
+        own = (u >= p_init) & (u < p_init + p_own)
+        kn = m.knowledge
+        kn.expose(self.members, initiative, uptake=p["uptake"], consolidation=p["consolidation"], initiative=True, structure=True)
+        kn.expose(self.members, own, uptake=p["uptake"], consolidation=p["consolidation"], initiative=False)
+
+
+class University(mesa.Agent):
+    """A university or university college: commissioned courses and municipal doctoral students."""
+
+    def __init__(self, model, data: dict, structure):
+        super().__init__(model)
+        self.key = data["id"]
+        self.name = data["name"]
+        self.structure = structure
+        self.social_work = data.get("social_work_programme", "1") == "1"
+        self.linked = False
+        model.ties.add_node(self.unique_id, kind="university", county=structure.county.code, name=self.name)
+
+    @staticmethod
+    def teach(model, structure, universities: list) -> None:
+        """Courses and doctoral posts for the municipalities of one county (its own universities, or a
+        neighbour's at a reduced rate where it has none)."""
+        p = model.p["university"]
+        rows = structure.rows
+        u = model.streams("university", structure.county.code).random((2, len(rows), len(AREAS)))
+        if not model.p["channels"]["university"]:
+            return
+        n = sum(1 for x in universities if x.social_work)
+        scale = min(n, 2) if n else p["out_of_county"]
+        linked = any(x.linked for x in universities)
+        course = u[0] < 1.0 - math.exp(-p["course_rate"] * scale)
+        model.knowledge.expose(rows, course, uptake=p["uptake"], initiative=linked, structure=linked)
+        doctoral = u[1] < p["doctoral_rate"] * scale
+        model.knowledge.expose(rows, doctoral, uptake=p["doctoral_consolidation"],
+                               consolidation=p["doctoral_consolidation"], initiative=linked, structure=linked)
+
+
+class NationalKnowledgeCentre(mesa.Agent):
+    """A national knowledge centre or authority that publishes guidance, mostly past the regional structures."""
+
+    def __init__(self, model, data: dict):
+        super().__init__(model)
+        self.key = data["id"]
+        self.name = data["name"]
+        self.areas = [AREAS.index(a) for a in data["areas"] if a in AREAS]
+        self.founded = data["founded"]
+        self.duplications = 0
+        model.ties.add_node(self.unique_id, kind="knowledge_centre", name=self.name)
+
+    def publish_guidance(self) -> None:
+        m, p = self.model, self.model.p["centres"]
+        rng = m.streams("centres", self.key)
+        publish = rng.random() < p["guidance_per_year"] / 12.0
+        u = rng.random((2, m.n_municipalities))
+        self.duplications = 0
+        if not publish or not m.p["channels"]["centres"] or (self.founded and self.founded > m.year) or not self.areas:
+            return
+        reached = u[0] < p["reach"]
+        via = reached & (u[1] < p["via_structure"])
+        bypass = reached & ~via
+        mask = np.zeros((m.n_municipalities, len(AREAS)), dtype=bool)
+        mask[:, self.areas] = True
+        kn = m.knowledge
+        recent = (m.month - kn.last_structure) < p["duplication_window"]
+        # guidance that arrives beside recent support from the regional structure duplicates it
+        dup = (recent & mask & bypass[:, None]).sum(axis=1)
+        self.duplications = int(dup.sum())
+        m.duplication_muni += dup
+        kn.expose(slice(None), mask & via[:, None], uptake=p["uptake"], initiative=True, structure=True)
+        kn.expose(slice(None), mask & bypass[:, None], uptake=p["uptake"], initiative=False)
+
+
+class PrivateProvider(mesa.Agent):
+    """A private provider (alternativ utförare) under contract to a municipality.
+
+    Reached only through its municipality passing knowledge on (and a direct outreach that is zero by
+    default: seed 004 finds providers 'involved marginally').
+    """
+
+    def __init__(self, model, municipality_index: int):
+        super().__init__(model)
+        self.municipality = municipality_index
+
+    @staticmethod
+    def receive_knowledge(model) -> None:
+        """Vectorised over all providers: the monthly chance each one is reached."""
+        p = model.p["providers"]
+        u = model.streams("providers").random(len(model.provider_muni))
+        if not model.p["channels"]["providers"] or len(u) == 0:
+            return
+        passes_on = (model.knowledge.level >= USING).any(axis=1)[model.provider_muni]
+        prob = p["pass_on_rate"] * passes_on + p["direct_outreach"]
+        model.provider_reached |= u < prob
+
+
+class NationalCoordination(mesa.Agent):
+    """SALAR's national coordination: national conferences, riksregionala conferences, information events."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        model.ties.add_node(self.unique_id, kind="salar")
+
+    def hold_event(self, event: dict) -> None:
+        m, p = self.model, self.model.p["salar"]
+        u = m.streams("salar", event["date"].isoformat(), event["type"], event["counties"]).random(m.n_municipalities)
+        if not m.p["channels"]["salar"]:
+            return
+        if event["type"] == "leader_meeting":
+            self.meet_leaders()
+        invited = np.zeros(m.n_municipalities, dtype=bool)
+        prob = np.zeros(m.n_municipalities)
+        for ci in event["county_idx"]:
+            s = m.structures[ci]
+            rows = s.rows
+            invited[rows] = True
+            base = p["attend_prob"][event["type"]] * (1.0 + (p["platform_mobilisation"] if s.platform_leader else 0.0))
+            if s.county.big_city:
+                base *= p["big_city_attendance"]
+            prob[rows] = min(1.0, base)
+        attend = invited & (u < prob)
+        m.knowledge.salar_event |= attend
+        m.knowledge.expose(slice(None), attend, uptake=p["event_uptake"], initiative=True)
+
+    def meet_leaders(self) -> None:
+        """A national meeting of development leaders from all counties: a burst of cross-area learning."""
+        for leader in self.model.agents_by_type.get(DevelopmentLeader, []):
+            if leader.structure.linked[leader.area]:
+                leader.learn(1.0)
+
+
+def peer_imitation_and_broadcast(model) -> None:
+    """Municipalities learn from others that already use a practice (Bass imitation, coefficient q) and
+    from national mass channels outside the initiative (Bass innovation, coefficient p; off by default).
+
+    Both run in `peers.substeps` sub-steps a month; within a month a contact makes a municipality aware at
+    once, so that the share others imitate is updated between sub-steps (the monthly model tends to the
+    continuous-time Bass model as sub-steps grow; see the Bass-limit test).
+    """
+    pp, pb = model.p["peers"], model.p["broadcast"]
+    kn = model.knowledge
+    k = int(pp["substeps"])
+    u = model.streams("peers").random((k,) + kn.level.shape)
+    ub = model.streams("broadcast").random((k,) + kn.level.shape)
+    peers_on = model.p["channels"]["peers"] and pp["q"] > 0
+    if not peers_on and pb["p"] <= 0:
+        return
+    level = LEVELS[pp["level"]]
+    for step in range(k):
+        if peers_on:
+            adopted = kn.level >= level
+            if pp["scope"] == "national":
+                share = np.broadcast_to(adopted.mean(axis=0), adopted.shape)
+            else:
+                counts = np.zeros((len(model.structures), adopted.shape[1]))
+                np.add.at(counts, model.muni_county, adopted)
+                share = (counts / model.county_sizes[:, None])[model.muni_county]
+            contact = u[step] < 1.0 - np.exp(-pp["q"] * share / k)
+            kn.expose(slice(None), contact, uptake=pp["uptake"], initiative=False)
+            kn.level[contact & (kn.level == UNAWARE)] = AWARE
+        if pb["p"] > 0:
+            contact = ub[step] < 1.0 - math.exp(-pb["p"] / k)
+            kn.expose(slice(None), contact, uptake=pb["uptake"], initiative=False)
+            kn.level[contact & (kn.level == UNAWARE)] = AWARE

@@ -1,0 +1,144 @@
+"""The real country as data: counties, municipalities, R&D units, universities, knowledge centres.
+
+Everything here is read from ``sim/data/*.csv`` (see ``sim/data/README.md`` for sources); nothing about
+Sweden is written into the code. `Country.load(scale=k)` builds a synthetic country with k copies of every
+municipality and R&D unit per county, for the benchmarks of how cost grows with size.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+DATA = Path(__file__).parent / "data"
+
+
+def read_csv(name: str) -> list[dict]:
+    with open(DATA / name, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def parse_date(text: str) -> date:
+    parts = [int(p) for p in text.strip().split("-")]
+    return date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+
+
+@dataclass
+class County:
+    index: int
+    code: str
+    name: str
+    name_sv: str
+    population: int
+    big_city: bool
+    lat: float
+    lon: float
+    platform_host: str
+    # 2012 structure as reported (sim/data/structures.csv); a scenario may override any of these
+    principle: str
+    meeting_places: bool
+    decision_paths: bool
+    anchoring: float
+    budget_room: float
+    areas: str
+    municipalities: list[int] = field(default_factory=list)  # indices into Country arrays
+
+
+@dataclass
+class Country:
+    counties: list[County]
+    muni_code: np.ndarray
+    muni_name: np.ndarray
+    muni_county: np.ndarray  # county index per municipality
+    muni_population: np.ndarray
+    rd_units: list[dict]
+    rd_events: list[dict]
+    universities: list[dict]
+    centres: list[dict]
+    areas: list[dict]
+    events: list[dict]
+    funding: dict  # (year, component) -> SEK million
+
+    @property
+    def n_municipalities(self) -> int:
+        return len(self.muni_code)
+
+    def county(self, key: str) -> County:
+        """Find a county by code ('01'), English name or Swedish name, case-insensitive."""
+        k = str(key).strip().lower()
+        for c in self.counties:
+            if k in (c.code, c.code.lstrip("0"), c.name.lower(), c.name_sv.lower()):
+                return c
+        raise KeyError(key)
+
+    @classmethod
+    def load(cls, scale: int = 1) -> "Country":
+        struct = {r["county_code"]: r for r in read_csv("structures.csv")}
+        counties = []
+        for i, r in enumerate(sorted(read_csv("counties.csv"), key=lambda r: r["code"])):
+            s = struct[r["code"]]
+            counties.append(County(
+                index=i, code=r["code"], name=r["county"], name_sv=r.get("name_sv") or r["county"],
+                population=int(r["population_2012_approx"]), big_city=r.get("big_city", "0") == "1",
+                lat=float(r.get("lat") or 0), lon=float(r.get("lon") or 0),
+                platform_host=r["platform_host_2012"], principle=s["principle"],
+                meeting_places=s["meeting_places"] == "1", decision_paths=s["decision_paths"] == "1",
+                anchoring=float(s["anchoring"]), budget_room=float(s["budget_room"]), areas=s["areas"],
+            ))
+        index = {c.code: c.index for c in counties}
+
+        munis = read_csv("municipalities.csv")
+        codes, names, cidx, pops, copies = [], [], [], [], []
+        for copy in range(scale):
+            for m in munis:
+                suffix = "" if copy == 0 else f"-{copy}"
+                copies.append(copy)
+                codes.append(m["code"] + suffix)
+                names.append(m["name"] + suffix)
+                cidx.append(index[m["county_code"]])
+                pops.append(int(m["population_2012"]))
+        muni_county = np.array(cidx, dtype=np.int32)
+        for c in counties:
+            c.municipalities = list(np.flatnonzero(muni_county == c.index))
+        code_index = {code: i for i, code in enumerate(codes)}
+
+        rd_units = []
+        for copy in range(scale):
+            for r in read_csv("rd_units.csv"):
+                unit = dict(r)
+                unit["county"] = index[r["county_code"]]
+                suffix = "" if copy == 0 else f"-{copy}"
+                unit["id"] = r["id"] + suffix
+                if r["members"].strip() == "all":
+                    unit["member_idx"] = [i for i in counties[unit["county"]].municipalities if copies[i] == copy]
+                else:
+                    unit["member_idx"] = [code_index[m.strip() + suffix] for m in r["members"].split(";") if m.strip()]
+                unit["staff_fte"] = float(r["staff_fte"] or 0)
+                unit["active_from"] = parse_date(r["active_from"]) if r.get("active_from") else None
+                rd_units.append(unit)
+        rd_events = []
+        for copy in range(scale):
+            for e in read_csv("rd_events.csv"):
+                suffix = "" if copy == 0 else f"-{copy}"
+                ev = dict(e, unit_id=e["unit_id"] + suffix, date=parse_date(e["date"]))
+                ev["capacity_factor"] = float(e["capacity_factor"]) if e.get("capacity_factor") else 1.0
+                if e.get("member"):
+                    ev["member_idx"] = code_index.get(e["member"].strip() + suffix)
+                rd_events.append(ev)
+
+        universities = [dict(u, county=index[u["county_code"]]) for u in read_csv("universities.csv")]
+        centres = [dict(c, areas=[a.strip() for a in c["areas"].split(";") if a.strip()],
+                        founded=int(c["founded"]) if c.get("founded") else None)
+                   for c in read_csv("knowledge_centres.csv")]
+        areas = [dict(a, leaders_from=parse_date(a["leaders_from"])) for a in read_csv("programme_areas.csv")]
+        events = []
+        for e in read_csv("national_events.csv"):
+            inv = list(range(len(counties))) if e["counties"] == "all" else [index[c] for c in e["counties"].split(";")]
+            events.append(dict(e, date=parse_date(e["date"]), county_idx=inv))
+        funding = {(int(r["year"]), r["component"]): float(r["msek"]) for r in read_csv("state_funding.csv")}
+        return cls(counties, np.array(codes), np.array(names), muni_county,
+                   np.array(pops, dtype=np.int64), rd_units, rd_events, universities, centres, areas, events, funding)

@@ -1,0 +1,64 @@
+"""Money: state grants by year and component, the principals' take-over, and who pays what.
+
+State money by year comes from ``sim/data/state_funding.csv`` (the 2011 agreement as baseline, later
+years as reported or assumed there). After the last year with data, each regional component costs what it
+cost in that year (the *baseline cost*) and the state pays ``funding.state_share[year]`` of it; the
+principals (the county council and its municipalities) pay the rest only if they have committed to take
+over (see ``CountyCouncil.decide_cofinancing``). Grants are split among counties by
+``funding.allocation_base_share`` equally and the rest by population (an assumption: the agreements do not
+give a per-county key).
+"""
+
+from __future__ import annotations
+
+from .parameters import AREAS
+
+REGIONAL = ("structure",) + AREAS
+
+
+class Funding:
+    def __init__(self, country, params: dict):
+        self.p = params["funding"]
+        self.data = country.funding
+        self.last_year = max(y for y, _ in self.data)
+        self.baseline = {c: self.data.get((self.last_year_of(c), c), 0.0) for c in REGIONAL}
+        total_pop = sum(c.population for c in country.counties)
+        base = self.p["allocation_base_share"]
+        n = len(country.counties)
+        self.key = [base / n + (1 - base) * c.population / total_pop for c in country.counties]
+        self.schedule = sorted((int(y), float(s)) for y, s in self.p["state_share"].items())
+
+    def last_year_of(self, component: str) -> int:
+        years = [y for y, c in self.data if c == component]
+        return max(years) if years else self.last_year
+
+    def state_share(self, year: int) -> float:
+        """Share of the baseline cost the state pays in `year` (1.0 before the first scheduled year)."""
+        share = 1.0
+        for y, s in self.schedule:
+            if y <= year:
+                share = s
+        return share
+
+    def full_takeover_year(self) -> int | None:
+        """First year the state pays nothing, or None if it never stops."""
+        for y, s in self.schedule:
+            if s <= 0.0:
+                return y
+        return None
+
+    def national(self, year: int, component: str) -> float:
+        """State SEK million for a component nationally in `year`, before the phase-out schedule."""
+        if (year, component) in self.data:
+            return self.data[(year, component)]
+        if component in REGIONAL and year > self.last_year_of(component):
+            return self.baseline[component]
+        return 0.0
+
+    def county_budget(self, county_index: int, year: int, component: str, committed: bool) -> tuple[float, float]:
+        """(state, principals) SEK million for one county, component and year."""
+        full = self.national(year, component) * self.key[county_index]
+        share = self.state_share(year) if component in REGIONAL else 1.0
+        state = full * share
+        principals = full * (1.0 - share) if committed else 0.0
+        return state, principals

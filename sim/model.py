@@ -1,0 +1,212 @@
+"""EBPModel: Sweden's knowledge-support system for evidence-based practice, month by month.
+
+One step is one month (January 2010 = month 0). Dated things — SALAR's events, R&D closures, funding
+years, the announcement of the phase-out, a programme area getting its development leaders — are Mesa
+events scheduled on the model's clock between steps; the step itself runs the monthly processes in the
+order of the ODD's process overview.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import mesa
+import networkx as nx
+import numpy as np
+import pandas as pd
+from mesa.time import Priority
+
+from .agents import (
+    CountyCouncil,
+    Municipality,
+    NationalCoordination,
+    NationalKnowledgeCentre,
+    PrivateProvider,
+    RDUnit,
+    University,
+    peer_imitation_and_broadcast,
+)
+from .country import Country, parse_date
+from .funding import Funding
+from .knowledge import KnowledgeState
+from .observables import Observables
+from .parameters import AREAS, COUNTY_KEYS, ParameterError, defaults, merge
+from .streams import Streams
+from .structures import RegionalSupportStructure, coordination_factor
+
+
+class DatedEvent:
+    """A callback fixed to one month; kept alive by the model because Mesa holds events weakly."""
+
+    def __init__(self, fn, *args):
+        self.fn, self.args = fn, args
+
+    def fire(self) -> None:
+        self.fn(*self.args)
+
+
+class EBPModel(mesa.Model):
+    """The national model. `EBPModel(seed=1).run()` simulates the reported history 2010-2020."""
+
+    def __init__(self, seed: int = 0, params: dict | None = None, country: Country | None = None, scale: int = 1):
+        super().__init__(rng=int(seed))
+        self.seed = int(seed)
+        self.p = merge(defaults(), params)
+        self.country = country if country is not None else Country.load(scale)
+        self.streams = Streams(self.seed)
+        self.start_date = parse_date(self.p["start"])
+        self.end_date = parse_date(self.p["end"])
+        self.start_year = self.start_date.year
+        self.n_months = self.month_of(self.end_date) + 1
+        if self.n_months < 1:
+            raise ParameterError("end", self.p["end"], f"a month after start ({self.p['start']})")
+        self.month = 0
+        self.year = self.start_year
+        self.ties = nx.Graph()
+        self.funding = Funding(self.country, self.p)
+        self._dated: list[DatedEvent] = []
+        self._build_agents()
+        self._schedule_dated_events()
+        self.observables = Observables(self)
+
+    # -- calendar ----------------------------------------------------------------------------------
+    def month_of(self, when) -> int:
+        d = parse_date(when) if isinstance(when, str) else when
+        return (d.year - self.start_date.year) * 12 + d.month - self.start_date.month
+
+    def date_of(self, month: int) -> date:
+        y, mo = divmod(self.start_date.month - 1 + month, 12)
+        return date(self.start_date.year + y, mo + 1, 1)
+
+    def at_month(self, month: int, fn, *args, offset: float = 0.5) -> None:
+        """Run fn(*args) before the step of `month` (months before the start run at once)."""
+        ev = DatedEvent(fn, *args)
+        if month < 0:
+            ev.fire()
+        elif month < self.n_months:
+            self._dated.append(ev)
+            self.schedule_event(ev.fire, at=month + offset, priority=Priority.HIGH)
+
+    # -- building the country ----------------------------------------------------------------------
+    def county_settings(self) -> list[dict]:
+        """Each county's structure settings: the data of 2012, then the scenario's overrides."""
+        settings = []
+        for c in self.country.counties:
+            settings.append(dict(principle=c.principle, meeting_places=c.meeting_places, decision_paths=c.decision_paths,
+                                 anchoring=c.anchoring, budget_room=c.budget_room,
+                                 areas=c.areas if c.areas == "auto" else c.areas.split(";"),
+                                 meetings_per_year=self.p["structure"]["network_meetings_per_year"], structure=True))
+        for key, override in self.p["county_overrides"].items():
+            try:
+                county = self.country.county(key)
+            except KeyError:
+                raise ParameterError(f"county_overrides.{key}", key,
+                                     "a county code or name: " + ", ".join(c.name for c in self.country.counties)) from None
+            if "areas" in override and override["areas"] != "auto":
+                bad = [a for a in override["areas"] if a not in AREAS]
+                if bad:
+                    raise ParameterError(f"county_overrides.{key}.areas", bad, "'auto' or a list of " + ", ".join(AREAS))
+            settings[county.index].update({k: v for k, v in override.items() if k in COUNTY_KEYS and v is not None})
+        return settings
+
+    def _build_agents(self) -> None:
+        c = self.country
+        self.n_municipalities = c.n_municipalities
+        self.muni_county = c.muni_county
+        self.county_sizes = np.bincount(c.muni_county, minlength=len(c.counties)).astype(float)
+        self.knowledge = KnowledgeState(self.n_municipalities, len(AREAS), self.p)
+        self.duplication_muni = np.zeros(self.n_municipalities)
+        self.salar = NationalCoordination(self)
+        settings = self.county_settings()
+        self.county_councils = [CountyCouncil(self, county, settings[county.index]) for county in c.counties]
+        self.municipality_agents = [
+            Municipality(self, i, c.muni_code[i], c.muni_name[i], c.counties[c.muni_county[i]], int(c.muni_population[i]))
+            for i in range(self.n_municipalities)
+        ]
+        self.structures = []
+        for county in c.counties:
+            munis = [self.municipality_agents[i] for i in county.municipalities]
+            s = RegionalSupportStructure(self, county, settings[county.index], self.county_councils[county.index], munis)
+            self.structures.append(s)
+            self.ties.add_edge(self.salar.unique_id, s.unique_id, kind="national")
+        self.rd_units = [RDUnit(self, u, self.structures[u["county"]]) for u in c.rd_units]
+        for u in self.rd_units:
+            u.structure.rd_units.append(u)
+        self.universities = [University(self, u, self.structures[u["county"]]) for u in c.universities]
+        for u in self.universities:
+            u.structure.universities.append(u)
+        for s in self.structures:
+            n_actors = len(s.rows) + len(s.rd_units)
+            s.coordination = coordination_factor(n_actors, self.p["structure"])
+        self.centres = [NationalKnowledgeCentre(self, d) for d in c.centres]
+        # private providers in proportion to population (parameter providers.per_10k_inhabitants)
+        per = self.p["providers"]["per_10k_inhabitants"]
+        counts = np.maximum(0, np.rint(c.muni_population * per / 10_000)).astype(int)
+        self.provider_muni = np.repeat(np.arange(self.n_municipalities), counts)
+        self.providers = [PrivateProvider(self, int(i)) for i in self.provider_muni]
+        self.provider_reached = np.zeros(len(self.provider_muni), dtype=bool)
+
+    def _schedule_dated_events(self) -> None:
+        c = self.country
+        for y in range(self.start_year, self.end_date.year + 1):
+            self.at_month(self.month_of(date(y, 1, 1)), self.new_year, y, offset=0.2)
+        if self.month_of(date(self.start_year, 1, 1)) < 0:  # a start in mid-year still needs a budget
+            self.new_year(self.start_year)
+        for a, area in enumerate(c.areas):
+            self.at_month(self.month_of(area["leaders_from"]), self.activate_area, AREAS.index(area["key"]), offset=0.1)
+        for ev in c.events:
+            self.at_month(self.month_of(ev["date"]), self.salar.hold_event, ev)
+        units = {u.key: u for u in self.rd_units}
+        for ev in c.rd_events:
+            self.at_month(self.month_of(ev["date"]), units[ev["unit_id"]].apply_event, ev)
+        for u, data in zip(self.rd_units, c.rd_units):
+            if data["active_from"] is not None and data["active_from"] > self.start_date:
+                self.at_month(self.month_of(data["active_from"]), u.apply_event, {"event": "open"})
+        if self.funding.full_takeover_year() is not None or any(s < 1 for _, s in self.funding.schedule):
+            first = self.month_of(self.p["funding"]["announced"])
+            for m in range(max(first, 0), self.n_months, 12):
+                self.at_month(m, self.decide_cofinancing, offset=0.6)
+
+    # -- dated processes ---------------------------------------------------------------------------
+    def new_year(self, year: int) -> None:
+        self.year = year
+        for s in self.structures:
+            s.set_budget(year)
+
+    def activate_area(self, area: int) -> None:
+        for s in self.structures:
+            s.area_active[area] = True
+
+    def decide_cofinancing(self) -> None:
+        for cc in self.county_councils:
+            cc.decide_cofinancing()
+
+    # -- the month ---------------------------------------------------------------------------------
+    def step(self) -> None:
+        self.month = self.steps - 1
+        self.year = self.date_of(self.month).year
+        self.knowledge.month = self.month
+        for s in self.structures:
+            s.step()
+        for u in self.rd_units:
+            u.step()
+        for s in self.structures:
+            University.teach(self, s, s.universities)
+        for centre in self.centres:
+            centre.publish_guidance()
+        peer_imitation_and_broadcast(self)
+        self.knowledge.end_month(self.month, self.streams("knowledge").random((3,) + self.knowledge.level.shape))
+        PrivateProvider.receive_knowledge(self)
+        self.observables.record(self.month)
+        self.duplication_muni[:] = 0.0
+        if self.steps >= self.n_months:
+            self.running = False
+
+    def run(self) -> "EBPModel":
+        while self.running and self.steps < self.n_months:
+            self.step()
+        return self
+
+    def results(self) -> pd.DataFrame:
+        """The monthly observables as a tidy table: date, county ('national' or name), observable, value."""
+        return self.observables.table()

@@ -1,0 +1,282 @@
+"""Model parameters: every number the model uses, with its unit and where it comes from.
+
+Each parameter is a `Param` carrying its default, unit, allowed range and source. A source is either a
+report (file in ``shared/seeds`` and section) or the word ``assumption`` with a short reason. Numbers from
+the reports that are data rather than behaviour (municipalities, R&D units, dated events, money by year)
+live in ``sim/data/`` and cite their sources there.
+
+`defaults()` gives the plain nested dict of values the model reads; `merge()` applies overrides (from a
+scenario or a calibration) and checks them against the ranges declared here; `county_overrides` lets a
+scenario change the structure of single counties.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+S001 = "seed 001 (Statskontoret 2011:30)"
+S004 = "seed 004 (SALAR 2012 report)"
+
+
+@dataclass(frozen=True)
+class Param:
+    default: Any
+    unit: str
+    source: str
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple | None = None
+    doc: str = ""
+
+
+AREAS = ("substance_abuse", "elderly", "children_youth", "ehealth", "disability")
+PRINCIPLES = ("unit", "network")
+
+# fmt: off
+SPEC: dict[str, Any] = {
+    "start": Param("2010-01", "YYYY-MM", "BRIEF §4: regional structures funded from 2010", doc="first simulated month"),
+    "end": Param("2020-12", "YYYY-MM", "issue #2: history to December 2020", doc="last simulated month"),
+
+    # ---------------------------------------------------------------- SALAR national coordination
+    "salar": {
+        "attend_prob": {
+            # Probability that a municipality invited to an event sends someone. Calibrated against
+            # 236 of 290 municipalities at >=1 national event 2011-2012 (seed 004, "Nationell konferens").
+            "information": Param(0.15, "probability per event", "assumption; calibrated to seed 004 figure of 236/290", 0, 1,
+                                 doc="information event (SALAR information days, member visits)"),
+            "national_conference": Param(0.17, "probability per event", "assumption; seed 004: 140+ participants, all counties, 21 Nov 2012", 0, 1),
+            "riksregional": Param(0.30, "probability per event", "assumption; seed 004 Bilaga 1: conferences aimed at elected officials of the invited counties", 0, 1),
+            "leader_meeting": Param(0.0, "probability per event", "seed 004 Bilaga 1: 11 Sep 2012 meeting was for county representatives, not municipalities", 0, 1),
+        },
+        "platform_mobilisation": Param(0.6, "relative increase", "assumption: a platform leader in post recruits municipalities to national events (seed 004 success factors: close dialogue)", 0, 5,
+                                       doc="attendance multiplier 1+x where the county has a platform leader"),
+        "big_city_attendance": Param(0.7, "multiplier", "assumption; BRIEF §5 pattern: big-city counties harder for SALAR to reach", 0, 1),
+        "event_uptake": Param(0.02, "probability per area per attendance", "assumption: a conference alone rarely changes practice", 0, 1,
+                              doc="chance that attending moves an aware municipality to using in an area"),
+    },
+
+    # ---------------------------------------------------------------- regional support structure
+    "structure": {
+        "platform_hire_rate": Param(0.09, "per month", "assumption; calibrated to 19 of 21 counties with a platform leader by 30 June 2011 (seed 001 §5.2)", 0, 1,
+                                    doc="monthly hazard that a county with a declaration of intent fills the platform-leader post"),
+        "declaration_date": Param("2010-05", "YYYY-MM", "BRIEF §4 / seed 001 §5.1: declarations of intent in spring 2010", doc="from when counties can hire"),
+        "readiness_meeting_places": Param(1.5, "multiplier", "assumption; seed 001 §5.4: meeting places between municipalities and county council matter", 0, 10,
+                                          doc="multiplier on hiring and platform activity where meeting places exist"),
+        "readiness_decision_paths": Param(1.3, "multiplier", "assumption; seed 001 §5.4: formalised decision paths matter", 0, 10),
+        "platform_contact_rate": Param(0.03, "per municipality per month", "assumption: network meetings, training, seminars (seed 004 'Olika aspekter på arbetet med att sprida EBP')", 0, 1,
+                                       doc="chance a municipality takes part in platform activity in a month, at reference funding"),
+        "platform_uptake": Param(0.03, "probability per area per contact", "assumption", 0, 1),
+        "coordination_cost": Param(0.9, "dimensionless", "assumption; BRIEF §2: many actors in big-city counties hinder", 0, 10,
+                                   doc="effectiveness = 1/(1 + c*max(0, actors/actor_ref - 1)), actors = municipalities + R&D units"),
+        "actor_ref": Param(15, "actors", "assumption: a county of ~12 municipalities and a few R&D units pays no cost", 1, 1000),
+        "link_rate": {  # monthly hazard that an area's development leaders join the county's one structure
+            "substance_abuse": Param(0.07, "per month", "assumption; seed 001 §5.2: somewhat fewer than elderly linked by mid-2011", 0, 1),
+            "elderly": Param(0.2, "per month", "assumption; seed 001 §5.2: elderly leaders linked in 80 % of counties mid-2011", 0, 1),
+            "children_youth": Param(0.15, "per month", "assumption; seed 001 §3.2: leaders hired into the structure from autumn 2011", 0, 1),
+            "ehealth": Param(0.04, "per month", "assumption; BRIEF §1: eHealth the least integrated area", 0, 1),
+            "disability": Param(0.08, "per month", "assumption; BRIEF §1: brought in from 2012, neglected", 0, 1),
+        },
+        "network_meetings_per_year": Param(6, "meetings per year", "assumption: 'regular joint meetings led by the platform leader' (seed 004, nätverksprincipen)", 0, 52),
+        "admin_overhead": {
+            "unit": Param(0.10, "share of budget", "assumption: shared administration under one manager (seed 004, enhetsprincipen)", 0, 1),
+            "network": Param(0.18, "share of budget", "assumption: each employer administers its own leader", 0, 1),
+        },
+        "field_proximity": {
+            "unit": Param(0.75, "tie strength 0-1", "assumption: co-located leaders sit further from the field organisations (seed 004; Stockholm's argument, seed 001 §5.3)", 0, 1),
+            "network": Param(1.0, "tie strength 0-1", "assumption: each leader sits inside a field organisation", 0, 1),
+        },
+        "tie_growth": Param(0.25, "per meeting", "assumption: what one joint meeting adds to the tie between two leaders", 0, 1),
+        "tie_decay": Param(0.03, "per month", "assumption: ties between leaders who do not meet weaken", 0, 1),
+    },
+
+    # ---------------------------------------------------------------- development leaders
+    "leaders": {
+        "cost_msek_per_fte": Param(0.85, "SEK million per FTE-year", "assumption: salary and overheads of a development leader, c. 2011", 0.01, 10),
+        "municipalities_per_fte": Param(2.5, "municipality contacts per FTE per month", "assumption: a leader works closely with a few municipalities a month", 0, 100),
+        "uptake": Param(0.10, "probability per contact", "assumption: hands-on support moves an aware municipality to using", 0, 1),
+        "consolidation": Param(0.04, "probability per contact", "assumption: continued support moves using to established", 0, 1),
+        "competence_start": Param(0.5, "0-1", "assumption: a new leader's know-how of EBP", 0, 1),
+        "learning_by_doing": Param(0.02, "per month", "assumption", 0, 1),
+        "cross_area_learning": Param(0.04, "per month at full tie strength", "assumption: learning from leaders of other areas (seed 004: reason for co-location)", 0, 1),
+        "turnover": Param(0.015, "per month", "assumption: about 17 % of leaders leave a year (BRIEF §2: staff turnover a hindrance)", 0, 1),
+        "hire_rate": Param(0.25, "per month", "assumption: chance a funded vacancy is filled in a month", 0, 1),
+        "layoff_rate": Param(0.15, "per month", "assumption: chance an unfunded post ends in a month", 0, 1),
+        "upward_rate": Param(0.15, "reports per leader per month at full proximity", "assumption: experience from practice reported up (seed 001 §5.3: the upward flow is weak)", 0, 10),
+        "platform_uptake_boost": Param(0.5, "relative", "assumption: a linked leader's contact also draws on the structure's training", 0, 5),
+    },
+
+    # ---------------------------------------------------------------- R&D units
+    "rd": {
+        "contacts_per_fte": Param(0.25, "member-municipality contacts per FTE per month", "assumption: training, evaluation workshops, local projects", 0, 10),
+        "uptake": Param(0.06, "probability per contact", "assumption", 0, 1),
+        "consolidation": Param(0.05, "probability per contact", "assumption; seed 004 'Kombinationstjänster': R&D staff working part-time in a municipality help practice last", 0, 1),
+        "initiative_share": Param(0.4, "share of R&D activity", "assumption: part of an R&D unit's work that the initiative's money pays for (seed 004: FoU is the platform in many counties)", 0, 1),
+        "link_rate": Param(0.1, "per month", "assumption: R&D units join the county's structure once a platform leader exists", 0, 1),
+    },
+
+    # ---------------------------------------------------------------- universities
+    "university": {
+        "course_rate": Param(0.01, "per municipality per month", "assumption: commissioned courses (seed 004 'Samverkan med universitet/högskolor')", 0, 1),
+        "uptake": Param(0.05, "probability per contact", "assumption", 0, 1),
+        "doctoral_rate": Param(0.002, "per municipality per month", "assumption: municipal doctoral students are rare", 0, 1),
+        "doctoral_consolidation": Param(0.3, "probability", "assumption: a municipal doctoral student helps practice become established", 0, 1),
+        "out_of_county": Param(0.3, "multiplier", "assumption: counties without a university use a neighbour's at reduced rate", 0, 1),
+    },
+
+    # ---------------------------------------------------------------- national knowledge centres
+    "centres": {
+        "guidance_per_year": Param(2.0, "publications per centre per year", "assumption", 0, 52),
+        "reach": Param(0.15, "share of municipalities reached per publication", "assumption", 0, 1),
+        "uptake": Param(0.02, "probability per contact", "assumption", 0, 1),
+        "via_structure": Param(0.0, "share of guidance routed through the regional structures", "BRIEF §1: authorities rarely use the regional structures as channels", 0, 1),
+        "duplication_window": Param(12, "months", "assumption: guidance arriving within a year of structure support on the same area duplicates it", 1, 120),
+    },
+
+    # ---------------------------------------------------------------- municipalities between themselves
+    "peers": {
+        "q": Param(0.01, "per month at full peer adoption", "assumption: municipalities learn from neighbours that use a practice", 0, 1),
+        "scope": Param("county", "", "assumption", choices=("county", "national")),
+        "level": Param("using", "", "assumption: peers imitate practice in use", choices=("aware", "using", "established")),
+        "uptake": Param(0.05, "probability per contact", "assumption: seeing a neighbour use a practice", 0, 1),
+        "substeps": Param(1, "sub-steps per month", "assumption: imitation updated monthly; raise it to approach continuous time", 1, 100),
+    },
+
+    # ---------------------------------------------------------------- national mass channels outside the initiative
+    "broadcast": {
+        "p": Param(0.0, "per municipality and area per month", "assumption: off by default; used for the Bass limit (innovation coefficient p)", 0, 1),
+        "uptake": Param(0.0, "probability per contact", "assumption", 0, 1),
+    },
+
+    # ---------------------------------------------------------------- knowledge erosion
+    "knowledge": {
+        "memory_months": Param(12, "months", "assumption: knowledge not refreshed for a year starts to erode", 1, 240),
+        "forgetting": Param(0.02, "per month", "assumption: aware -> unaware without contact", 0, 1),
+        "staff_turnover_loss": Param(0.02, "per month", "assumption: using -> aware when staff who used it leave", 0, 1),
+        "established_loss": Param(0.003, "per month", "assumption: established practice is embedded in routines", 0, 1),
+    },
+
+    # ---------------------------------------------------------------- private providers
+    "providers": {
+        "per_10k_inhabitants": Param(1.0, "providers per 10,000 inhabitants", "assumption: one contracted private provider per 10,000 inhabitants (no count in the reports)", 0, 100),
+        "pass_on_rate": Param(0.01, "per month", "assumption; seed 004 'Hur de alternativa utförarna involveras': reached mostly via courses the municipality passes on", 0, 1),
+        "direct_outreach": Param(0.0, "per month", "seed 004: providers 'involved marginally' - no direct route by default", 0, 1),
+    },
+
+    # ---------------------------------------------------------------- money
+    "funding": {
+        "state_share": Param({2014: 0.75, 2015: 0.5, 2016: 0.0}, "share of baseline cost by year (years not listed keep the previous share; before the first listed year 1.0)",
+                             "seed 004 'Frågan om långsiktigt åtagande': principals take 25 % 2014, 50 % 2015, 100 % from 2016"),
+        "announced": Param("2012-12", "YYYY-MM", "seed 004 'Frågan om långsiktigt åtagande': the 2013 agreement, December 2012",
+                           doc="when counties learn the schedule and decide whether to take over the cost"),
+        "allocation_base_share": Param(0.5, "share", "assumption: half of each grant split equally among counties, half by population", 0, 1),
+        "commit_intercept": Param(-1.0, "log-odds", "assumption", -20, 20),
+        "commit_anchoring": Param(2.5, "log-odds per unit anchoring", "assumption; BRIEF §2: political priority and top-management anchoring", -20, 20),
+        "commit_value": Param(2.0, "log-odds per unit perceived value", "assumption: value = share of the county's municipalities using a practice", -20, 20),
+        "commit_budget": Param(1.0, "log-odds per unit budget room", "assumption", -20, 20),
+        "commit_lead_time": Param(0.5, "log-odds per year of notice", "seed 000: the phase-out plan 'intensified the work to draw out regional funding'", -20, 20,
+                                  doc="years between announcement and full take-over"),
+        "reversal_rate": Param(0.05, "per year", "assumption: a committed county may drop out at a budget review", 0, 1),
+    },
+}
+# fmt: on
+
+# Per-county settings a scenario may override (`county_overrides: {code or name: {key: value}}`).
+COUNTY_KEYS = {
+    "principle": Param(None, "", "sim/data/structures.csv", choices=PRINCIPLES),
+    "meeting_places": Param(None, "0/1", "sim/data/structures.csv", 0, 1),
+    "decision_paths": Param(None, "0/1", "sim/data/structures.csv", 0, 1),
+    "anchoring": Param(None, "0-1", "sim/data/structures.csv", 0, 1),
+    "budget_room": Param(None, "0-1", "sim/data/structures.csv", 0, 1),
+    "areas": Param(None, "list of area keys, or 'auto'", "sim/data/structures.csv"),
+    "meetings_per_year": Param(None, "meetings per year", "structure.network_meetings_per_year", 0, 52),
+    "structure": Param(None, "true/false", "assumption: a county may have no regional structure at all"),
+}
+
+
+def _values(spec):
+    if isinstance(spec, Param):
+        return copy.deepcopy(spec.default)
+    return {k: _values(v) for k, v in spec.items()}
+
+
+def defaults() -> dict:
+    """The default parameter values as a plain nested dict (plus empty channel and county settings)."""
+    values = _values(SPEC)
+    values["channels"] = {c: True for c in CHANNELS}
+    values["county_overrides"] = {}
+    return values
+
+
+# Each channel of knowledge can be switched off (for tests, the Bass limit and scenarios).
+CHANNELS = ("salar", "platform", "leaders", "rd", "university", "centres", "peers", "providers", "erosion")
+
+
+class ParameterError(ValueError):
+    """A parameter override names an unknown key or a value outside what is allowed."""
+
+    def __init__(self, path: str, value: Any, allowed: str):
+        self.path, self.value, self.allowed = path, value, allowed
+        super().__init__(f"{path}: {value!r} is not allowed; expected {allowed}")
+
+
+def check_value(path: str, spec: Param, value: Any) -> None:
+    if spec.choices is not None and value not in spec.choices:
+        raise ParameterError(path, value, "one of " + ", ".join(map(str, spec.choices)))
+    if spec.lo is not None or spec.hi is not None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParameterError(path, value, f"a number from {spec.lo} to {spec.hi}")
+        if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
+            raise ParameterError(path, value, f"a number from {spec.lo} to {spec.hi}")
+
+
+def merge(base: dict, overrides: dict | None, _spec=None, _path="") -> dict:
+    """Return a copy of `base` with `overrides` applied, checking keys and values against SPEC."""
+    out = copy.deepcopy(base)
+    spec = SPEC if _spec is None else _spec
+    for key, value in (overrides or {}).items():
+        path = f"{_path}{key}"
+        if _spec is None and key == "channels":
+            for ch, on in value.items():
+                if ch not in CHANNELS:
+                    raise ParameterError(f"channels.{ch}", on, "one of " + ", ".join(CHANNELS))
+                if not isinstance(on, bool):
+                    raise ParameterError(f"channels.{ch}", on, "true or false")
+                out["channels"][ch] = on
+            continue
+        if _spec is None and key == "county_overrides":
+            for county, settings in value.items():
+                for k, v in settings.items():
+                    if k not in COUNTY_KEYS:
+                        raise ParameterError(f"county_overrides.{county}.{k}", v, "one of " + ", ".join(COUNTY_KEYS))
+                    if v is not None and k not in ("areas", "structure"):
+                        check_value(f"county_overrides.{county}.{k}", COUNTY_KEYS[k], v)
+                out["county_overrides"].setdefault(str(county), {}).update(settings)
+            continue
+        if key not in spec:
+            raise ParameterError(path, value, "one of " + ", ".join(spec))
+        sub = spec[key]
+        if isinstance(sub, Param):
+            if isinstance(sub.default, dict):
+                out[key] = {int(k) if str(k).isdigit() else k: v for k, v in value.items()}
+            else:
+                check_value(path, sub, value)
+                out[key] = value
+        else:
+            if not isinstance(value, dict):
+                raise ParameterError(path, value, "a mapping with keys " + ", ".join(sub))
+            out[key] = merge(out[key], value, sub, path + ".")
+    return out
+
+
+def flat_spec(spec=None, prefix="") -> dict[str, Param]:
+    """Every parameter by its dotted path, for the ODD table and its test."""
+    spec = SPEC if spec is None else spec
+    out = {}
+    for k, v in spec.items():
+        if isinstance(v, Param):
+            out[prefix + k] = v
+        else:
+            out.update(flat_spec(v, prefix + k + "."))
+    return out

@@ -1,0 +1,29 @@
+"""Independent random streams, one per stochastic process, all derived from the run's seed.
+
+A stream is named, e.g. ``streams("leaders", "01", "elderly")``; the name is hashed into the
+``spawn_key`` of a numpy ``SeedSequence`` built from the run's seed, which is what ``SeedSequence.spawn``
+does with a counter. Naming instead of counting means that adding a county, a channel or an R&D unit
+does not shift the draws of any other process: the basis of paired (common-random-number) comparisons.
+Every process also draws arrays of a fixed shape each month whether or not it acts, so a change of
+state in one place does not change how many numbers are drawn elsewhere.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+
+class Streams:
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+        self._cache: dict[tuple, np.random.Generator] = {}
+
+    def __call__(self, *name) -> np.random.Generator:
+        gen = self._cache.get(name)
+        if gen is None:
+            spawn_key = tuple(zlib.crc32(str(k).encode("utf-8")) for k in name)
+            gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=spawn_key)))
+            self._cache[name] = gen
+        return gen

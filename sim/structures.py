@@ -1,0 +1,314 @@
+"""The regional support structure of each county, its platform leader and its development leaders.
+
+A structure is an explicit network of ties held in ``model.ties`` (a networkx graph whose nodes are agent
+ids): the structure and its platform leader, the development leaders of the areas that belong to it, the
+R&D units and universities linked to it, the county council's meeting place, and each leader's ties to
+the municipalities it serves. The two organising principles differ only through these ties and what
+they carry (ODD submodel "Regional support structure"):
+
+* unit principle: linked leaders are co-located, so leader-leader ties have full strength every month
+  (cross-area learning, shared administration), but their ties to the field are weaker
+  (``structure.field_proximity.unit``);
+* network principle: each leader sits in a field organisation (full field ties, more experience flowing
+  up) and meets the others only at joint meetings (``meetings_per_year``); leader-leader ties grow at each
+  meeting, decay between them, and vanish when a leader leaves.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+
+from .knowledge import USING
+from .parameters import AREAS
+
+MAX_POSTS = 16  # turnover draws per area and month are of this fixed size (common random numbers)
+
+
+def coordination_factor(n_actors: int, p: dict) -> float:
+    """Effectiveness lost to coordinating many actors (BRIEF §2: the big-city counties)."""
+    return 1.0 / (1.0 + p["coordination_cost"] * max(0.0, n_actors / p["actor_ref"] - 1.0))
+
+
+class PlatformLeader(mesa.Agent):
+    """Leads the county's structure: hired after the declaration of intent, paid from its 'structure' money."""
+
+    def __init__(self, model, structure):
+        super().__init__(model)
+        self.structure = structure
+        self.hired_month = model.month
+        model.ties.add_node(self.unique_id, kind="platform_leader", county=structure.county.code)
+        model.ties.add_edge(structure.unique_id, self.unique_id, kind="leads", strength=1.0)
+
+    def leave(self) -> None:
+        self.model.ties.remove_node(self.unique_id)
+        self.structure.platform_leader = None
+        self.remove()
+
+
+class DevelopmentLeader(mesa.Agent):
+    """A development leader (utvecklingsledare) of one programme area in one county."""
+
+    def __init__(self, model, structure, area: int, fte: float):
+        super().__init__(model)
+        self.structure = structure
+        self.area = area
+        self.fte = fte
+        self.competence = model.p["leaders"]["competence_start"]
+        self.colleagues: dict[int, dict] = {}  # other leader's id -> the tie's data dict in model.ties
+        self.hired_month = model.month
+        model.ties.add_node(self.unique_id, kind="development_leader", area=AREAS[area], county=structure.county.code)
+        # Field ties: how close the leader sits to the municipalities it serves.
+        self.field_strength = structure.field_proximity()
+        for m in structure.municipality_agents:
+            model.ties.add_edge(self.unique_id, m.unique_id, kind="field", strength=self.field_strength)
+        structure.leaders[area].append(self)
+        if structure.linked[area]:
+            structure.join(self)
+
+    # -- behaviour -------------------------------------------------------------------------------
+    def contact_probability(self, n_municipalities: int, coordination: float) -> float:
+        """Chance that this leader works with a given municipality of its county this month."""
+        visits = self.model.p["leaders"]["municipalities_per_fte"] * self.fte
+        return min(1.0, visits / max(1, n_municipalities)) * self.field_strength * coordination
+
+    def learn(self, colleagues_tie: float) -> None:
+        """Learning by doing, plus cross-area learning through ties to leaders of other areas."""
+        p = self.model.p["leaders"]
+        rate = p["learning_by_doing"] + p["cross_area_learning"] * colleagues_tie
+        self.competence += rate * (1.0 - self.competence)
+
+    def colleague_tie(self) -> float:
+        """Mean strength of this leader's ties to leaders of *other* areas in its structure."""
+        if not self.colleagues:
+            return 0.0
+        others = sum(1 for a in range(len(AREAS)) if a != self.area and self.structure.linked[a])
+        total = sum(data["strength"] for data in self.colleagues.values())
+        # normalised by the other areas that could be reached, so a lone leader learns nothing
+        return min(1.0, total / max(1, others))
+
+    def leave(self) -> None:
+        for other in self.structure.all_leaders():
+            other.colleagues.pop(self.unique_id, None)
+        self.model.ties.remove_node(self.unique_id)
+        self.structure.leaders[self.area].remove(self)
+        self.remove()
+
+
+class RegionalSupportStructure(mesa.Agent):
+    """The regional support structure for knowledge development (regional stödstruktur) of one county."""
+
+    def __init__(self, model, county, settings: dict, county_council, municipality_agents):
+        super().__init__(model)
+        self.county = county
+        self.county_council = county_council
+        self.municipality_agents = municipality_agents
+        self.rows = np.array(county.municipalities, dtype=np.int64)
+        self.principle = settings["principle"]
+        self.exists = settings["structure"]
+        self.meetings_per_year = settings["meetings_per_year"]
+        self.fixed_areas = settings["areas"]  # 'auto' or a list of area keys that belong to the structure
+        self.platform_leader: PlatformLeader | None = None
+        self.leaders: list[list[DevelopmentLeader]] = [[] for _ in AREAS]
+        self.linked = [False] * len(AREAS)
+        self.area_active = [False] * len(AREAS)
+        self.budget = {}  # component -> (state, principals) SEK million for the current year
+        self._money = {}  # component -> total SEK million for the current year
+        self.reference_budget = 0.0
+        self.upward_reports = 0
+        self.rd_units = []
+        self.universities = []
+        self.coordination = 1.0
+        model.ties.add_node(self.unique_id, kind="structure", county=county.code, principle=self.principle)
+        model.ties.add_edge(self.unique_id, county_council.unique_id, kind="meeting_place",
+                            strength=float(county_council.meeting_places), decision_paths=county_council.decision_paths)
+
+    # -- ties --------------------------------------------------------------------------------------
+    def field_proximity(self) -> float:
+        return self.model.p["structure"]["field_proximity"][self.principle]
+
+    def join(self, leader: DevelopmentLeader) -> None:
+        """Tie a leader to the structure and to the linked leaders of the other areas."""
+        ties = self.model.ties
+        colocated = self.principle == "unit"
+        ties.add_edge(self.unique_id, leader.unique_id, kind="member", colocated=colocated,
+                      meetings_per_year=12 if colocated else self.meetings_per_year)
+        for area, group in enumerate(self.leaders):
+            if area == leader.area or not self.linked[area]:
+                continue
+            for other in group:
+                ties.add_edge(leader.unique_id, other.unique_id, kind="colleague", strength=1.0 if colocated else 0.0)
+                data = ties.edges[leader.unique_id, other.unique_id]
+                leader.colleagues[other.unique_id] = data
+                other.colleagues[leader.unique_id] = data
+
+    def link_area(self, area: int) -> None:
+        self.linked[area] = True
+        for leader in self.leaders[area]:
+            self.join(leader)
+
+    def link_organisation(self, agent, kind: str) -> None:
+        self.model.ties.add_edge(self.unique_id, agent.unique_id, kind=kind, strength=1.0)
+
+    # -- money -------------------------------------------------------------------------------------
+    def set_budget(self, year: int) -> None:
+        """January: the year's money per component, from the state and (if committed) the principals."""
+        funding, committed = self.model.funding, self.county_council.committed
+        self.budget = {c: funding.county_budget(self.county.index, year, c, committed)
+                       for c in ("structure",) + AREAS}
+        if not self.exists:
+            self.budget["structure"] = (0.0, 0.0)
+        self._money = {c: sum(v) for c, v in self.budget.items()}
+        if self.reference_budget == 0.0 and sum(self.budget["structure"]) > 0 and year >= 2011:
+            self.reference_budget = sum(self.budget["structure"])
+
+    def money(self, component: str) -> float:
+        return self._money.get(component, 0.0)
+
+    def funding_ratio(self) -> float:
+        """Current structure money relative to its first full year (2011), capped at 1."""
+        if self.reference_budget <= 0:
+            return 1.0 if self.money("structure") > 0 else 0.0
+        return min(1.0, self.money("structure") / self.reference_budget)
+
+    def target_fte(self, area: int) -> float:
+        if not self.area_active[area]:
+            return 0.0
+        overhead = self.model.p["structure"]["admin_overhead"][self.principle]
+        return self.money(AREAS[area]) * (1.0 - overhead) / self.model.p["leaders"]["cost_msek_per_fte"]
+
+    @property
+    def functioning(self) -> bool:
+        """A platform leader in post, at least one linked development leader, and money this year."""
+        return (self.platform_leader is not None and self.money("structure") > 0
+                and any(self.linked[a] and self.leaders[a] for a in range(len(AREAS))))
+
+    # -- the month ---------------------------------------------------------------------------------
+    def step(self) -> None:
+        m = self.model
+        u = m.streams("structure", self.county.code).random(2 + len(AREAS))
+        self.staff_platform(u[0])
+        staffing = m.streams("leaders", self.county.code).random((len(AREAS), MAX_POSTS + 1))
+        for area in range(len(AREAS)):
+            self.staff_area(area, staffing[area])
+            if self.platform_leader is not None and not self.linked[area] and self.area_active[area]:
+                self.consider_linking(area, u[2 + area])
+        self.coordinate_leaders(u[1])
+        self.support_municipalities()
+        self.run_platform_activity()
+        self.report_upward()
+
+    def staff_platform(self, u: float) -> None:
+        """Fill the platform-leader post after the declaration of intent; end it when the money stops."""
+        m, p = self.model, self.model.p["structure"]
+        funded = self.exists and self.money("structure") > 0
+        if self.platform_leader is None and funded and m.month >= m.month_of(p["declaration_date"]):
+            readiness = ((p["readiness_meeting_places"] if self.county_council.meeting_places else 1.0)
+                         * (p["readiness_decision_paths"] if self.county_council.decision_paths else 1.0))
+            hazard = 1.0 - math.exp(-p["platform_hire_rate"] * readiness * self.coordination)
+            if u < hazard:
+                self.platform_leader = PlatformLeader(m, self)
+                self.on_platform_start()
+        elif self.platform_leader is not None and not funded and u < m.p["leaders"]["layoff_rate"]:
+            self.platform_leader.leave()
+
+    def on_platform_start(self) -> None:
+        """A platform leader ties the county's R&D units, universities and fixed areas into one structure."""
+        if self.fixed_areas != "auto":
+            for area, key in enumerate(AREAS):
+                if key in self.fixed_areas and not self.linked[area]:
+                    self.link_area(area)
+        for uni in self.universities:
+            self.link_organisation(uni, "university")
+            uni.linked = True
+
+    def consider_linking(self, area: int, u: float) -> None:
+        if self.fixed_areas != "auto":
+            return
+        if u < self.model.p["structure"]["link_rate"][AREAS[area]]:
+            self.link_area(area)
+
+    def staff_area(self, area: int, u: np.ndarray) -> None:
+        """Staff follows the money: fill funded posts, end unfunded ones, and lose leaders to turnover."""
+        m, p = self.model, self.model.p["leaders"]
+        group = self.leaders[area]
+        for i, leader in enumerate(list(group)):
+            if u[1 + i % MAX_POSTS] < p["turnover"]:
+                leader.leave()  # the post stays funded and is refilled below
+        target = self.target_fte(area)
+        staffed = sum(l.fte for l in group)
+        if staffed > target + 1e-9 and group and u[0] < p["layoff_rate"]:
+            group[-1].leave()
+        elif target - staffed > 0.05 and u[0] < p["hire_rate"]:
+            DevelopmentLeader(m, self, area, fte=min(1.0, target - staffed))
+
+    def coordinate_leaders(self, u: float) -> None:
+        """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle."""
+        if self.principle == "unit" or not self.exists:
+            return
+        p = self.model.p["structure"]
+        meeting = self.platform_leader is not None and u < self.meetings_per_year / 12.0
+        for leader in self.all_leaders():
+            for nb, data in leader.colleagues.items():
+                if leader.unique_id < nb:  # each tie once
+                    s = data["strength"] * (1.0 - p["tie_decay"])
+                    if meeting:
+                        s += p["tie_growth"] * (1.0 - s)
+                    data["strength"] = s
+
+    def support_municipalities(self) -> None:
+        """Development leaders work with the municipalities of their area; linked ones also learn from each other."""
+        m = self.model
+        n = len(self.rows)
+        kn = m.knowledge
+        pl = m.p["leaders"]
+        draws = m.streams("leaders-field", self.county.code).random((len(AREAS), n))
+        for area, group in enumerate(self.leaders):
+            u = draws[area]
+            if not group or not m.p["channels"]["leaders"]:
+                continue
+            miss = 1.0
+            for leader in group:
+                leader.learn(leader.colleague_tie())
+                miss *= 1.0 - leader.contact_probability(n, self.coordination)
+            competence = sum(l.competence * l.fte for l in group) / sum(l.fte for l in group)
+            contact = u < 1.0 - miss
+            if not contact.any():
+                continue
+            boost = 1.0 + (pl["platform_uptake_boost"] if self.linked[area] and self.platform_leader else 0.0)
+            # only leaders linked to the structure count as the initiative's activity (ODD 7: reach)
+            kn.expose(self.rows, contact, uptake=min(1.0, pl["uptake"] * competence * boost),
+                      consolidation=min(1.0, pl["consolidation"] * competence * boost),
+                      initiative=self.linked[area], structure=self.linked[area], area=area)
+
+    def run_platform_activity(self) -> None:
+        """Network meetings, training and seminars open to every municipality of the county."""
+        m = self.model
+        u = m.streams("platform", self.county.code).random(len(self.rows))
+        if self.platform_leader is None or not m.p["channels"]["platform"]:
+            return
+        p = m.p["structure"]
+        readiness = ((p["readiness_meeting_places"] if self.county_council.meeting_places else 1.0)
+                     * (p["readiness_decision_paths"] if self.county_council.decision_paths else 1.0))
+        prob = min(1.0, p["platform_contact_rate"] * self.funding_ratio() * readiness * self.coordination)
+        m.knowledge.expose(self.rows, u < prob, uptake=p["platform_uptake"], initiative=True, structure=True)
+
+    def report_upward(self) -> None:
+        """Experience flows up from practice: leaders close to the field report more."""
+        m = self.model
+        lam = np.zeros(len(AREAS))
+        if self.platform_leader is not None:
+            using = (m.knowledge.level[self.rows] >= USING).mean(axis=0)
+            for area, group in enumerate(self.leaders):
+                if self.linked[area]:
+                    lam[area] = sum(m.p["leaders"]["upward_rate"] * l.fte * l.field_strength for l in group) * using[area]
+        self.upward_reports = int(m.streams("upward", self.county.code).poisson(lam).sum())
+
+    def all_leaders(self):
+        return [leader for group in self.leaders for leader in group]
+
+    @property
+    def n_leaders(self) -> float:
+        return sum(l.fte for g in self.leaders for l in g)

@@ -1,0 +1,207 @@
+"""The national model: agents, reproducibility, and the effect of each mechanism."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import at, national
+
+from sim import AREAS, EBPModel
+from sim.agents import (
+    CountyCouncil,
+    Municipality,
+    NationalCoordination,
+    NationalKnowledgeCentre,
+    PrivateProvider,
+    RDUnit,
+    University,
+)
+from sim.country import Country
+from sim.knowledge import AWARE
+from sim.observables import OBSERVABLES
+from sim.structures import DevelopmentLeader, PlatformLeader, RegionalSupportStructure
+
+SEEDS = (1, 2, 3)
+
+
+def test_every_agent_type_is_present_and_linked(baseline):
+    m = baseline
+    types = m.agents_by_type
+    country = Country.load()
+    assert len(types[Municipality]) == 290
+    assert len(types[CountyCouncil]) == 21
+    assert len(types[RegionalSupportStructure]) == 21
+    assert len(types[RDUnit]) == len(country.rd_units)
+    assert len(types[University]) == len(country.universities)
+    assert len(types[NationalKnowledgeCentre]) == len(country.centres)
+    assert len(types[NationalCoordination]) == 1
+    expected_providers = int(np.rint(country.muni_population / 10_000).sum())
+    assert len(types[PrivateProvider]) == expected_providers
+    assert len(types[PlatformLeader]) >= 15 and len(types[DevelopmentLeader]) >= 21
+    for s in m.structures:
+        # each structure is tied to its own county council, and its R&D units serve its own municipalities
+        assert m.ties.has_edge(s.unique_id, s.county_council.unique_id)
+        assert s.county_council.county is s.county
+        for u in s.rd_units:
+            assert set(m.muni_county[u.members]) == {s.county.index}
+    for leader in types[DevelopmentLeader]:
+        assert m.ties.nodes[leader.unique_id]["county"] == leader.structure.county.code
+
+
+def test_results_table_is_tidy_and_complete(baseline):
+    df = baseline.results()
+    assert list(df.columns) == ["date", "county", "observable", "value"]
+    assert df["date"].min() == pd.Timestamp("2010-01-01") and df["date"].max() == pd.Timestamp("2020-12-01")
+    assert df["date"].nunique() == 132
+    assert df["county"].nunique() == 22 and "national" in set(df["county"])
+    assert set(df["observable"]) == set(OBSERVABLES)
+    shares = df[df["observable"].isin(["reach_any", "salar_event_share", "adoption_mean", "provider_reach"])]
+    assert shares["value"].between(0, 1).all()
+
+
+def test_cumulative_reach_never_falls(baseline):
+    for obs in ("reach_any", "salar_event_share", "provider_reach"):
+        s = national(baseline, obs)
+        assert (np.diff(s.values) >= -1e-12).all(), obs
+
+
+def test_same_seed_same_results_and_different_seeds_differ():
+    a = EBPModel(seed=5).run().observables.values
+    b = EBPModel(seed=5).run().observables.values
+    c = EBPModel(seed=6).run().observables.values
+    assert np.array_equal(a, b, equal_nan=True)
+    assert not np.array_equal(a, c, equal_nan=True)
+
+
+def test_changing_one_county_leaves_the_others_draws_alone():
+    """Named random streams: a change in Skåne does not reshuffle any other county's history."""
+    base = EBPModel(seed=4).run().results()
+    alt = EBPModel(seed=4, params={"county_overrides": {"Skåne": {"principle": "unit"}}}).run().results()
+    others = ~base["county"].isin(["Skåne", "national"])
+    assert np.allclose(base.loc[others, "value"], alt.loc[others, "value"], equal_nan=True)
+    skane = base["county"] == "Skåne"
+    assert not np.allclose(base.loc[skane, "value"], alt.loc[skane, "value"], equal_nan=True)
+
+
+def reach_months(model, until="2012-12-01"):
+    """Reach summed over the months up to `until`: how early municipalities were reached."""
+    s = national(model, "reach_any")
+    return float(s[s.index <= until].sum())
+
+
+@pytest.mark.parametrize("channel", ["salar", "platform", "leaders", "rd"])
+def test_removing_a_channel_lowers_reach(channel):
+    lower = []
+    for seed in SEEDS:
+        on = reach_months(EBPModel(seed=seed).run())
+        off = reach_months(EBPModel(seed=seed, params={"channels": {channel: False}}).run())
+        assert off <= on
+        lower.append(on - off)
+    assert np.mean(lower) > 0.1  # at least a tenth of a municipality-share-month lost
+
+
+def test_removing_development_leaders_lowers_adoption():
+    diffs = []
+    for seed in SEEDS:
+        on = at(EBPModel(seed=seed).run(), "adoption_mean", "2014-12-01")
+        off = at(EBPModel(seed=seed, params={"channels": {"leaders": False}}).run(), "adoption_mean", "2014-12-01")
+        diffs.append(on - off)
+    assert min(diffs) > 0
+
+
+def test_structure_whose_money_stops_loses_staff_and_slows():
+    stop = {"funding": {"state_share": {2013: 0.0}, "announced": "2011-01", "commit_intercept": -20.0}}
+    go_on = {"funding": {"state_share": {2014: 1.0}}}
+    gains_stop, gains_go = [], []
+    for seed in SEEDS:
+        s = EBPModel(seed=seed, params=stop).run()
+        g = EBPModel(seed=seed, params=go_on).run()
+        # staff follows the money: by 2015 almost nobody is left where nobody pays
+        assert at(s, "development_leaders", "2015-12-01") < 0.1 * at(s, "development_leaders", "2012-12-01")
+        assert at(s, "platform_leaders", "2015-12-01") <= 2
+        assert at(s, "functioning_structures", "2016-12-01") == 0
+        assert at(g, "development_leaders", "2015-12-01") > 0.8 * at(g, "development_leaders", "2012-12-01")
+        assert at(s, "state_spending", "2014-06-01") == 0 and at(s, "principal_spending", "2014-06-01") == 0
+        gains_stop.append(at(s, "adoption_mean", "2018-12-01") - at(s, "adoption_mean", "2012-12-01"))
+        gains_go.append(at(g, "adoption_mean", "2018-12-01") - at(g, "adoption_mean", "2012-12-01"))
+    assert np.mean(gains_stop) < np.mean(gains_go) - 0.05
+
+
+def test_principals_pay_their_share_only_when_committed():
+    all_in = EBPModel(seed=1, params={"funding": {"commit_intercept": 20.0, "reversal_rate": 0.0}}).run()
+    s14, p14 = at(all_in, "state_spending", "2014-06-01"), at(all_in, "principal_spending", "2014-06-01")
+    assert p14 / (s14 + p14) == pytest.approx(0.25, abs=1e-9)  # 25 % in 2014 (seed 004)
+    s15, p15 = at(all_in, "state_spending", "2015-06-01"), at(all_in, "principal_spending", "2015-06-01")
+    assert p15 / (s15 + p15) == pytest.approx(0.5, abs=1e-9)
+    assert at(all_in, "state_spending", "2016-06-01") == 0 and at(all_in, "principal_spending", "2016-06-01") > 0
+    none = EBPModel(seed=1, params={"funding": {"commit_intercept": -20.0}}).run()
+    assert at(none, "principal_spending", "2016-06-01") == 0
+
+
+def test_private_providers_are_reached_only_through_their_municipality():
+    # no pass-on and no direct outreach: no provider is ever reached, whatever municipalities know
+    closed = EBPModel(seed=1, params={"providers": {"pass_on_rate": 0.0, "direct_outreach": 0.0}}).run()
+    assert national(closed, "adoption_mean").iloc[-1] > 0.2
+    assert national(closed, "provider_reach").max() == 0
+    # municipalities that never use a practice pass nothing on
+    nothing = {c: False for c in ("salar", "platform", "leaders", "rd", "university", "centres", "peers")}
+    idle = EBPModel(seed=1, params={"channels": nothing, "providers": {"pass_on_rate": 1.0}}).run()
+    assert national(idle, "adoption_mean").max() == 0
+    assert national(idle, "provider_reach").max() == 0
+    # and with the route open, every reached provider belongs to a municipality using a practice
+    m = EBPModel(seed=1, params={"providers": {"pass_on_rate": 1.0}, "knowledge": {"staff_turnover_loss": 0.0,
+                                                                                   "established_loss": 0.0}})
+    m.run()
+    using = (m.knowledge.level >= 2).any(axis=1)
+    assert m.provider_reached.any()
+    assert using[m.provider_muni[m.provider_reached]].all()
+
+
+def test_private_providers_lag_municipalities(baseline):
+    assert at(baseline, "provider_reach", "2012-12-01") < 0.6 * at(baseline, "reach_any", "2012-12-01")
+
+
+def test_big_city_counties_pay_a_coordination_cost(baseline):
+    by = {s.county.name: s.coordination for s in baseline.structures}
+    assert by["Stockholm"] < 0.8 and by["Västra Götaland"] < by["Stockholm"] + 0.2
+    assert by["Gotland"] == 1.0 and by["Blekinge"] == 1.0
+
+
+def test_rd_events_are_applied_on_their_dates():
+    m = EBPModel(seed=1)
+    closing = [e for e in m.country.rd_events if e["event"] == "close"]
+    unit = next(u for u in m.rd_units if u.key == closing[0]["unit_id"])
+    assert unit.active
+    while m.date_of(m.steps) <= closing[0]["date"]:
+        m.step()
+    assert not unit.active
+    sodertorn = next(u for u in m.rd_units if any(m.country.muni_code[i] == "0980" for i in
+                                                  [e.get("member_idx") for e in m.country.rd_events
+                                                   if e["unit_id"] == u.key and e["event"] == "add_member"] if i is not None))
+    m.run()
+    assert "0980" in set(m.country.muni_code[sodertorn.members])
+
+
+def bass(t, p, q):
+    e = np.exp(-(p + q) * t)
+    return (1 - e) / (1 + (q / p) * e)
+
+
+@pytest.mark.parametrize("p,q", [(0.005, 0.05), (0.01, 0.1), (0.02, 0.08)])
+def test_bass_limit(p, q):
+    """Only a national channel (p) and uniform imitation (q): the analytic Bass curve comes out."""
+    off = {c: False for c in ("salar", "platform", "leaders", "rd", "university", "centres", "providers", "erosion")}
+    params = {"channels": off, "broadcast": {"p": p}, "end": "2017-12",
+              "peers": {"q": q, "scope": "national", "level": "aware", "uptake": 0.0, "substeps": 12}}
+    m = EBPModel(seed=11, params=params, scale=8)
+    n = m.n_municipalities * len(AREAS)
+    F = []
+    while m.running and m.steps < m.n_months:
+        m.step()
+        F.append((m.knowledge.level >= AWARE).mean())
+    t = np.arange(1, len(F) + 1)
+    expected = bass(t, p, q)
+    se = np.sqrt(expected * (1 - expected) / n) + 1e-4
+    z = np.abs(np.array(F) - expected) / se
+    # within sampling error: a few standard errors plus the known O(1/substeps^2) remainder
+    assert np.max(np.abs(np.array(F) - expected)) < 4 * se.max() + 0.004, z.max()
+    assert np.median(z) < 3

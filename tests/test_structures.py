@@ -1,0 +1,119 @@
+"""Unit versus network principle: the two differ by mechanism, through the ties they create."""
+
+import numpy as np
+import pytest
+from conftest import at, national
+
+from sim import AREAS, EBPModel
+from sim.country import Country
+from sim.structures import DevelopmentLeader
+
+SMALL = "Örebro"  # a unit county in the data
+
+
+def run_until(model, month):
+    while model.steps < month:
+        model.step()
+    return model
+
+
+def structure(model, name):
+    return next(s for s in model.structures if s.county.name == name)
+
+
+def colleague_strengths(model, s):
+    return [d["strength"] for l in s.all_leaders() for d in l.colleagues.values()]
+
+
+def test_reported_2012_principles_are_the_default(baseline):
+    by = {s.county.name: s.principle for s in baseline.structures}
+    for name in ("Dalarna", "Halland", "Jämtland", "Norrbotten", "Södermanland", "Uppsala", "Västerbotten",
+                 "Västmanland", "Örebro"):
+        assert by[name] == "unit", name
+    for name in ("Kronoberg", "Skåne", "Stockholm", "Värmland", "Östergötland"):
+        assert by[name] == "network", name
+
+
+def test_unit_principle_colocates_leaders_with_full_ties():
+    m = run_until(EBPModel(seed=2, params={"county_overrides": {SMALL: {"principle": "unit", "areas": list(AREAS)}}}), 48)
+    s = structure(m, SMALL)
+    ties = colleague_strengths(m, s)
+    assert ties and all(t == 1.0 for t in ties)
+    for l in s.all_leaders():
+        assert m.ties.edges[s.unique_id, l.unique_id]["colocated"]
+
+
+def test_network_ties_grow_only_at_meetings_and_decay_between():
+    cfg = {"county_overrides": {SMALL: {"principle": "network", "areas": list(AREAS), "meetings_per_year": 0}}}
+    m = run_until(EBPModel(seed=2, params=cfg), 48)
+    assert all(t == 0.0 for t in colleague_strengths(m, structure(m, SMALL)))
+    cfg["county_overrides"][SMALL]["meetings_per_year"] = 12
+    m = run_until(EBPModel(seed=2, params=cfg), 48)
+    ties = colleague_strengths(m, structure(m, SMALL))
+    assert ties and min(ties) > 0.0 and max(ties) < 1.0
+
+
+def test_turnover_cuts_a_network_leaders_ties():
+    cfg = {"county_overrides": {SMALL: {"principle": "network", "areas": list(AREAS), "meetings_per_year": 12}}}
+    m = run_until(EBPModel(seed=2, params=cfg), 48)
+    s = structure(m, SMALL)
+    leaver = s.all_leaders()[0]
+    area = leaver.area
+    leaver.leave()
+    assert leaver.unique_id not in m.ties
+    newcomer = DevelopmentLeader(m, s, area, fte=1.0)
+    assert all(d["strength"] == 0.0 for d in newcomer.colleagues.values())
+    assert all(leaver.unique_id not in l.colleagues for l in s.all_leaders())
+
+
+def test_cross_area_learning_depends_on_meetings():
+    def competence(principle, meetings):
+        cfg = {"county_overrides": {SMALL: {"principle": principle, "areas": list(AREAS), "meetings_per_year": meetings}},
+               "leaders": {"turnover": 0.0}}
+        m = run_until(EBPModel(seed=3, params=cfg), 60)
+        return np.mean([l.competence for l in structure(m, SMALL).all_leaders()])
+
+    assert competence("network", 0) < competence("network", 12) < competence("unit", 0)
+
+
+def test_network_leaders_sit_closer_to_the_field():
+    unit = EBPModel(seed=1, params={"county_overrides": {SMALL: {"principle": "unit"}}})
+    net = EBPModel(seed=1, params={"county_overrides": {SMALL: {"principle": "network"}}})
+    lu = DevelopmentLeader(unit, structure(unit, SMALL), 0, fte=1.0)
+    ln = DevelopmentLeader(net, structure(net, SMALL), 0, fte=1.0)
+    p = unit.p["structure"]["field_proximity"]
+    assert lu.contact_probability(12, 1.0) == pytest.approx(ln.contact_probability(12, 1.0) * p["unit"] / p["network"])
+    assert unit.ties.edges[lu.unique_id, structure(unit, SMALL).municipality_agents[0].unique_id]["strength"] == p["unit"]
+
+
+def test_shared_administration_buys_more_staff_under_the_unit_principle():
+    unit = EBPModel(seed=1, params={"county_overrides": {SMALL: {"principle": "unit"}}})
+    net = EBPModel(seed=1, params={"county_overrides": {SMALL: {"principle": "network"}}})
+    for m in (unit, net):
+        run_until(m, 24)
+    assert structure(unit, SMALL).target_fte(0) > structure(net, SMALL).target_fte(0) > 0
+
+
+def test_more_experience_flows_up_under_the_network_principle():
+    def reports(principle):
+        total = 0.0
+        for seed in (1, 2, 3):
+            m = EBPModel(seed=seed, params={"county_overrides": {s.name: {"principle": principle, "areas": list(AREAS)}
+                                                                  for s in Country.load().counties}})
+            m.run()
+            total += national(m, "upward_reports").sum()
+        return total
+
+    assert reports("network") > 1.1 * reports("unit")
+
+
+def test_ties_graph_can_be_inspected(baseline):
+    kinds = {d["kind"] for _, _, d in baseline.ties.edges(data=True)}
+    assert {"national", "meeting_place", "leads", "member", "field", "serves"} <= kinds
+    assert sum(1 for _, d in baseline.ties.nodes(data=True) if d["kind"] == "structure") == 21
+
+
+def test_a_county_without_a_structure_never_gets_a_platform():
+    m = EBPModel(seed=1, params={"county_overrides": {"Gotland": {"structure": False}}}).run()
+    assert at(m, "platform_leaders", "2015-12-01", "Gotland") == 0
+    assert at(m, "functioning_structures", "2015-12-01", "Gotland") == 0
