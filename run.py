@@ -1,55 +1,137 @@
 #!/usr/bin/env python3
 """ebpsim command line.
 
-    python run.py                      the reported history 2010-2020 (default scenario), one run
-    python run.py --seed 7 --out DIR   the same with another seed, written to DIR
+    python run.py                                   the default scenario (scenarios/baseline.yaml)
+    python run.py SCENARIO.yaml [--replicates N] [--workers N] [--seed S] [--out DIR]
+                                [--executor local|dask] [--scheduler ADDRESS] [--timeseries all|national|none]
+    python run.py --resume DIR                      finish an interrupted or failed run
+    python run.py validate FILE [FILE ...]          check scenario files without running them
+    python run.py schema                            print the JSON schema of scenario files
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+DEFAULT_SCENARIO = ROOT / "scenarios" / "baseline.yaml"
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(f"run.py: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_validate(argv) -> int:
+    from sim.scenario import ScenarioError, load
+
+    ap = argparse.ArgumentParser(prog="run.py validate", description="Check scenario files without running them.")
+    ap.add_argument("files", nargs="+", type=Path)
+    args = ap.parse_args(argv)
+    bad = 0
+    for f in args.files:
+        try:
+            sc = load(f)
+        except ScenarioError as e:
+            print(f"run.py: {e}", file=sys.stderr)
+            bad += 1
+            continue
+        print(f"{f}: ok — '{sc.name}', {len(sc.variants)} variant(s) (reference '{sc.reference}'), "
+              f"{sc.replicates} replicate(s), {sc.start} to {sc.end}")
+    return 2 if bad else 0
+
+
+def cmd_schema(argv) -> int:
+    from sim.schema import scenario_schema
+
+    print(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_run(argv) -> int:
+    ap = argparse.ArgumentParser(prog="run.py", description="Run an ebpsim scenario: every variant x replicate.")
+    ap.add_argument("scenario", nargs="?", type=Path, default=None,
+                    help=f"scenario file (default {DEFAULT_SCENARIO.relative_to(ROOT)})")
+    ap.add_argument("--replicates", type=int, help="replicates per variant (overrides the file)")
+    ap.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    ap.add_argument("--seed", type=int, help="seed of replicate 0 (overrides the file)")
+    ap.add_argument("--out", type=Path, help="results folder (default results/<name>/<timestamp>)")
+    ap.add_argument("--executor", choices=("local", "dask"), default="local")
+    ap.add_argument("--scheduler", help="address of a running Dask scheduler, with --executor dask")
+    ap.add_argument("--timeseries", choices=("all", "national", "none"), default="all",
+                    help="rows of timeseries.parquet to keep (default all)")
+    ap.add_argument("--resume", type=Path, metavar="DIR", help="complete the run in DIR")
+    ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = ap.parse_args(argv)
+
+    import os
+
+    from sim.ensemble import Store, model_shape, run_ensemble, scenario_of
+    from sim.report import build, comparison_text
+    from sim.scenario import ScenarioError, load
+
+    if args.replicates is not None and args.replicates < 1:
+        return fail(f"--replicates: {args.replicates} is not allowed; expected a whole number >= 1")
+    if args.workers is not None and args.workers < 1:
+        return fail(f"--workers: {args.workers} is not allowed; expected a whole number >= 1")
+    if args.executor == "dask" and not args.scheduler:
+        return fail("--executor dask needs --scheduler ADDRESS (for example tcp://127.0.0.1:8786)")
+    workers = args.workers or os.cpu_count() or 1
+    try:
+        if args.resume:
+            if not (args.resume / "manifest.json").exists():
+                return fail(f"--resume: {args.resume} is not an ebpsim results folder (no manifest.json)")
+            scenario = scenario_of(args.resume)
+            out = args.resume
+        else:
+            scenario = load(args.scenario or DEFAULT_SCENARIO)
+            if args.replicates is not None:
+                scenario.replicates = args.replicates
+                scenario.raw["replicates"] = args.replicates
+            if args.seed is not None:
+                if args.seed < 0:
+                    return fail(f"--seed: {args.seed} is not allowed; expected a whole number >= 0")
+                scenario.seed = args.seed
+                scenario.raw["seed"] = args.seed
+            out = args.out or ROOT / "results" / scenario.name / datetime.now().strftime("%Y%m%d-%H%M%S")
+            if out.exists() and any(out.iterdir()):
+                return fail(f"{out} already exists and is not empty; choose another --out, or --resume it")
+    except ScenarioError as e:
+        return fail(str(e))
+
+    t0 = time.perf_counter()
+    status = run_ensemble(scenario, out, workers=workers, executor=args.executor, scheduler=args.scheduler,
+                          progress=not args.quiet)
+    elapsed = time.perf_counter() - t0
+    if status["status"] == "interrupted":
+        print(f"\ninterrupted: {status['done']} of {status['total']} runs are kept in {out}\n"
+              f"finish with: python run.py --resume {out}", file=sys.stderr)
+        return 130
+    store = Store(out, scenario, model_shape(scenario))
+    tables = build(store, timeseries=args.timeseries)
+    print()
+    print(comparison_text(scenario, tables["summary"], tables["comparison"]))
+    print(f"\n{status['done']} of {status['total']} runs in {elapsed:.1f} s; results in {out}")
+    if status["failures"]:
+        for f in status["failures"]:
+            print(f"failed: variant '{f['variant']}', replicate {f['replicate']}, seed {f['seed']}", file=sys.stderr)
+        print(f"the tables use the runs that finished; retry the failed ones with: python run.py --resume {out}",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="run.py", description="Run the ebpsim national model.")
-    ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    ap.add_argument("--out", type=Path, default=None, help="results folder (default results/baseline/<run-id>)")
-    args = ap.parse_args(argv)
-
-    from sim import EBPModel, ParameterError
-    from sim.output import summary_table, write_run
-
-    scenario = {"name": "baseline", "description": "The reported history: January 2010 to December 2020, "
-                "structures as reported for 2012, the phased take-over of 2014-2016.", "params": {}}
-    run_id = datetime.now().strftime("%Y%m%d-%H%M%S") + f"-seed{args.seed}"
-    out = args.out or ROOT / "results" / scenario["name"] / run_id
-    if out.exists():
-        print(f"run.py: {out} already exists; choose another --out", file=sys.stderr)
-        return 2
-    try:
-        t0 = time.perf_counter()
-        model = EBPModel(seed=args.seed, params=scenario["params"])
-        model.run()
-        elapsed = time.perf_counter() - t0
-    except ParameterError as e:
-        print(f"run.py: {e}", file=sys.stderr)
-        return 2
-    try:
-        write_run(model, out, scenario)
-    except FileExistsError as e:
-        print(f"run.py: {e}", file=sys.stderr)
-        return 2
-    table = summary_table(model.results())
-    print(f"ebpsim: scenario '{scenario['name']}', seed {args.seed}, {model.n_months} months in {elapsed:.2f} s\n")
-    print(table.to_string(float_format=lambda v: f"{v:.3g}"))
-    print(f"\nresults written to {out}")
-    return 0
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"validate": cmd_validate, "schema": cmd_schema}
+    if argv and argv[0] in commands:
+        return commands[argv[0]](argv[1:])
+    return cmd_run(argv)
 
 
 if __name__ == "__main__":

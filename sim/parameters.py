@@ -171,7 +171,7 @@ SPEC: dict[str, Any] = {
         "announced": Param("2012-12", "YYYY-MM", "seed 004 'Frågan om långsiktigt åtagande': the 2013 agreement, December 2012",
                            doc="when counties learn the schedule and decide whether to take over the cost"),
         "allocation_base_share": Param(0.5, "share", "assumption: half of each grant split equally among counties, half by population", 0, 1),
-        "commit_intercept": Param(-1.0, "log-odds", "assumption", -20, 20),
+        "commit_intercept": Param(-2.0, "log-odds", "assumption", -20, 20),
         "commit_anchoring": Param(2.5, "log-odds per unit anchoring", "assumption; BRIEF §2: political priority and top-management anchoring", -20, 20),
         "commit_value": Param(2.0, "log-odds per unit perceived value", "assumption: value = share of the county's municipalities using a practice", -20, 20),
         "commit_budget": Param(1.0, "log-odds per unit budget room", "assumption", -20, 20),
@@ -280,3 +280,21 @@ def flat_spec(spec=None, prefix="") -> dict[str, Param]:
         else:
             out.update(flat_spec(v, prefix + k + "."))
     return out
+
+
+def markdown_table() -> str:
+    """The parameter table of docs/ODD.md §7, generated from SPEC (`python -m sim.parameters`)."""
+    rows = ["| parameter | default | unit | source or assumption |", "|---|---|---|---|"]
+    for path, spec in flat_spec().items():
+        rows.append(f"| `{path}` | {format_default(spec.default)} | {spec.unit} | {spec.source} |")
+    return "\n".join(rows)
+
+
+def format_default(value) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -54,3 +54,9 @@ def test_every_parameter_is_in_the_odd_with_its_source():
 def test_sources_name_a_report_or_say_assumption():
     for path, spec in flat_spec().items():
         assert re.search(r"seed 00\d|BRIEF|assumption|issue #|seed 00", spec.source), (path, spec.source)
+
+
+def test_odd_parameter_table_is_current():
+    from sim.parameters import markdown_table
+
+    assert markdown_table() in ODD.read_text(encoding="utf-8"), "run: python docs/update_parameters.py"

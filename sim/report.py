@@ -1,0 +1,240 @@
+"""Tables and plots of a finished ensemble, built from its on-disk arrays (``sim/ensemble.py``).
+
+* ``summary.csv``: per variant, place and observable, at the end of each year: mean, 5th and 95th
+  percentile over replicates.
+* ``comparison.csv``: per non-reference variant, place and observable, at the end of each year: the paired
+  difference from the reference (same replicate, same seed): mean, 5th and 95th percentile.
+* ``timeseries.parquet``: variant, replicate, date, county, observable, value (every month), or only the
+  national rows, or none (``--timeseries``).
+* ``plots/``: a PNG per key observable with each variant's mean and 90 % band, and small multiples by county.
+
+Everything is computed one place (nation or county) at a time from memory-mapped arrays, so memory does
+not grow with the number of replicates beyond one place's year-end values. Files are written under a
+temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .country import read_csv  # noqa: E402
+from .observables import OBSERVABLES  # noqa: E402
+from .plots import PALETTE  # noqa: E402
+
+KEY_OBSERVABLES = ("reach_any", "salar_event_share", "adoption_mean", "established_mean", "provider_reach",
+                   "functioning_structures", "development_leaders", "principal_spending", "cost_per_reached",
+                   "upward_reports", "duplication")
+
+
+def places() -> list[str]:
+    return ["national"] + [c["county"] for c in sorted(read_csv("counties.csv"), key=lambda r: r["code"])]
+
+
+def months(scenario) -> pd.DatetimeIndex:
+    return pd.date_range(scenario.start + "-01", scenario.end + "-01", freq="MS")
+
+
+def year_ends(dates: pd.DatetimeIndex) -> list[int]:
+    """Index of the last month of each year in the period (December, or the final month)."""
+    idx = [i for i, d in enumerate(dates) if d.month == 12]
+    if not idx or idx[-1] != len(dates) - 1:
+        idx.append(len(dates) - 1)
+    return idx
+
+
+def _replicates(store, variant) -> np.ndarray:
+    return np.array(store.completed(variant), dtype=int)
+
+
+def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name("." + path.name + ".partial")
+    df.to_csv(tmp, index=False, float_format="%.6g")
+    os.replace(tmp, path)
+
+
+def build(store, timeseries: str = "all") -> dict[str, pd.DataFrame]:
+    """Write summary.csv, comparison.csv, timeseries.parquet and plots/ into the store's folder."""
+    sc = store.scenario
+    folder = store.folder
+    dates = months(sc)
+    ye = year_ends(dates)
+    names = list(OBSERVABLES)
+    pl = places()
+    reps = {v: _replicates(store, v) for v in sc.variants}
+    arrays = {v: store.array(v, mode="r") for v in sc.variants}
+    summary_rows, comparison_rows = [], []
+    ref = sc.reference
+    for p_i, place in enumerate(pl):
+        for v in sc.variants:
+            vals = np.asarray(arrays[v][reps[v]][:, ye, p_i, :], dtype=float)  # (R, years, obs)
+            summary_rows.append(_stats(vals, v, place, dates[ye], names))
+            if v != ref:
+                common = np.intersect1d(reps[v], reps[ref])
+                diff = (np.asarray(arrays[v][common][:, ye, p_i, :], dtype=float)
+                        - np.asarray(arrays[ref][common][:, ye, p_i, :], dtype=float))
+                comparison_rows.append(_stats(diff, v, place, dates[ye], names, reference=ref))
+    summary = pd.concat(summary_rows, ignore_index=True)
+    _atomic_csv(summary, folder / "summary.csv")
+    comparison = pd.concat(comparison_rows, ignore_index=True) if comparison_rows else pd.DataFrame(
+        columns=["variant", "reference", "county", "date", "observable", "mean", "p5", "p95", "n"])
+    _atomic_csv(comparison, folder / "comparison.csv")
+    if timeseries != "none":
+        write_timeseries(store, reps, dates, pl, names, national_only=(timeseries == "national"))
+    plot_ensemble(store, reps, dates, pl, names)
+    return {"summary": summary, "comparison": comparison}
+
+
+def _stats(vals: np.ndarray, variant, place, dates, names, reference=None) -> pd.DataFrame:
+    import warnings
+
+    n = vals.shape[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells (e.g. cost before anyone is reached)
+        mean = np.nanmean(vals, axis=0) if n else np.full(vals.shape[1:], np.nan)
+        p5 = np.nanpercentile(vals, 5, axis=0) if n else mean
+        p95 = np.nanpercentile(vals, 95, axis=0) if n else mean
+    ny, no = mean.shape
+    df = pd.DataFrame({
+        "variant": variant,
+        "county": place,
+        "date": np.repeat(dates.strftime("%Y-%m"), no),
+        "observable": np.tile(names, ny),
+        "mean": mean.reshape(-1), "p5": p5.reshape(-1), "p95": p95.reshape(-1), "n": n,
+    })
+    if reference is not None:
+        df.insert(1, "reference", reference)
+    return df
+
+
+def write_timeseries(store, reps, dates, pl, names, national_only=False) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sc = store.scenario
+    path = store.folder / "timeseries.parquet"
+    tmp = path.with_name("." + path.name + ".partial")
+    n_p = 1 if national_only else len(pl)
+    n_t, n_o = len(dates), len(names)
+    date_col = pa.array(np.repeat(dates.values.astype("datetime64[ms]"), n_p * n_o))
+    county_col = pa.array(np.tile(np.repeat(pl[:n_p], n_o), n_t)).dictionary_encode()
+    obs_col = pa.array(np.tile(names, n_t * n_p)).dictionary_encode()
+    schema = pa.schema([("variant", pa.dictionary(pa.int32(), pa.string())), ("replicate", pa.int32()),
+                        ("date", pa.timestamp("ms")), ("county", county_col.type), ("observable", obs_col.type),
+                        ("value", pa.float32())])
+    with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        for v in sc.variants:
+            arr = store.array(v, mode="r")
+            for r in reps[v]:
+                vals = np.asarray(arr[r][:, :n_p, :]).reshape(-1)
+                n = len(vals)
+                table = pa.table({
+                    "variant": pa.array([v] * n).dictionary_encode(),
+                    "replicate": pa.array(np.full(n, r, dtype=np.int32)),
+                    "date": date_col, "county": county_col, "observable": obs_col,
+                    "value": pa.array(vals, type=pa.float32()),
+                }, schema=schema)
+                writer.write_table(table)
+    os.replace(tmp, path)
+    return path
+
+
+def plot_ensemble(store, reps, dates, pl, names) -> list[Path]:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN months (nothing reached yet) plot as gaps
+        return _plot_ensemble(store, reps, dates, pl, names)
+
+
+def _plot_ensemble(store, reps, dates, pl, names) -> list[Path]:
+    sc = store.scenario
+    out_dir = store.folder / "plots"
+    out_dir.mkdir(exist_ok=True)
+    out = []
+    col = {n: i for i, n in enumerate(names)}
+    for obs in KEY_OBSERVABLES:
+        fig, ax = plt.subplots(figsize=(9, 5))
+        for i, v in enumerate(sc.variants):
+            if not len(reps[v]):
+                continue
+            vals = np.asarray(store.array(v, mode="r")[reps[v]][:, :, 0, col[obs]], dtype=float)
+            mean, lo, hi = np.nanmean(vals, 0), np.nanpercentile(vals, 5, 0), np.nanpercentile(vals, 95, 0)
+            c = PALETTE[i % len(PALETTE)]
+            label = v + (" (reference)" if v == sc.reference else "")
+            ax.plot(dates, mean, color=c, lw=2.2, label=label)
+            ax.fill_between(dates, lo, hi, color=c, alpha=0.18, lw=0)
+        ax.set_title(f"{sc.name}: {OBSERVABLES[obs]}", fontsize=11)
+        ax.set_ylabel(obs)
+        ax.grid(alpha=0.3)
+        ax.legend(title="variant (mean and 90 % band)", fontsize=9)
+        fig.autofmt_xdate()
+        fig.tight_layout()
+        path = out_dir / f"{obs}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        out.append(path)
+    for obs in ("reach_any", "adoption_mean"):
+        fig, axes = plt.subplots(4, 6, figsize=(16, 10), sharex=True, sharey=True)
+        for p_i, (ax, place) in enumerate(zip(axes.flat, pl[1:]), start=1):
+            for i, v in enumerate(sc.variants):
+                if not len(reps[v]):
+                    continue
+                vals = np.asarray(store.array(v, mode="r")[reps[v]][:, :, p_i, col[obs]], dtype=float)
+                ax.plot(dates, np.nanmean(vals, 0), color=PALETTE[i % len(PALETTE)], lw=1.5, label=v)
+            ax.set_title(place, fontsize=9)
+            ax.tick_params(labelsize=7)
+        for ax in list(axes.flat)[len(pl) - 1:]:
+            ax.axis("off")
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower right", fontsize=10, title="variant (mean)")
+        fig.suptitle(f"{sc.name}: {OBSERVABLES[obs]}, by county")
+        fig.autofmt_xdate()
+        fig.tight_layout()
+        path = out_dir / f"{obs}_by_county.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        out.append(path)
+    return out
+
+
+def comparison_text(scenario, summary: pd.DataFrame, comparison: pd.DataFrame,
+                    observables=("reach_any", "salar_event_share", "adoption_mean", "provider_reach",
+                                 "functioning_structures", "development_leaders", "cost_per_reached")) -> str:
+    """A readable table: each variant at the end of the period, and its paired difference from the reference."""
+    end = summary["date"].max()
+    nat = summary[(summary["county"] == "national") & (summary["date"] == end)]
+    cmp_ = comparison[(comparison["county"] == "national") & (comparison["date"] == end)] if len(comparison) else comparison
+    lines = [f"Scenario '{scenario.name}' at {end} (national; mean [5th-95th percentile] over replicates)", ""]
+    header = f"{'observable':<24}" + "".join(f"{v[:26]:>30}" for v in scenario.variants)
+    lines.append(header)
+    for obs in observables:
+        row = f"{obs:<24}"
+        for v in scenario.variants:
+            r = nat[(nat["variant"] == v) & (nat["observable"] == obs)]
+            row += f"{_fmt(r):>30}" if len(r) else f"{'-':>30}"
+        lines.append(row)
+    if len(cmp_):
+        lines += ["", f"Paired difference from the reference '{scenario.reference}' (mean [90 % interval]):", ""]
+        others = [v for v in scenario.variants if v != scenario.reference]
+        lines.append(f"{'observable':<24}" + "".join(f"{v[:26]:>30}" for v in others))
+        for obs in observables:
+            row = f"{obs:<24}"
+            for v in others:
+                r = cmp_[(cmp_["variant"] == v) & (cmp_["observable"] == obs)]
+                row += f"{_fmt(r, signed=True):>30}" if len(r) else f"{'-':>30}"
+            lines.append(row)
+    return "\n".join(lines)
+
+
+def _fmt(r: pd.DataFrame, signed=False) -> str:
+    m, lo, hi = (float(r[c].iloc[0]) for c in ("mean", "p5", "p95"))
+    f = "{:+.3g}" if signed else "{:.3g}"
+    return f"{f.format(m)} [{f.format(lo)}, {f.format(hi)}]"

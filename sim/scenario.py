@@ -1,0 +1,321 @@
+"""Scenario files: reading, checking and expanding them into model parameters.
+
+A scenario is a YAML file (format in ``scenarios/README.md``, schema in ``scenarios/schema.json``):
+
+    name: unit_vs_network
+    description: Would the network principle have reached more municipalities in the big-city counties?
+    period: {start: 2010-01, end: 2020-12}
+    seed: 1
+    replicates: 20
+    base:                                # overrides of the model defaults for every variant
+      providers: {pass_on_rate: 0.02}
+      counties: {big_city: {meetings_per_year: 12}}
+    variants:
+      as_reported: {reference: true, description: the 2012 principles}
+      all_unit: {counties: {all: {principle: unit}}}
+
+Every error names the file, the key path, the bad value and what is allowed (`ScenarioError`). YAML is read
+with ``yaml.safe_load``: no Python object tags.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .country import read_csv
+from .parameters import AREAS, CHANNELS, COUNTY_KEYS, SPEC, Param, ParameterError, check_value, defaults, merge
+
+TOP_KEYS = {"name": "a short name (letters, digits, _ and -)", "description": "text", "period": "{start, end}",
+            "seed": "a whole number >= 0", "replicates": "a whole number >= 1", "base": "parameter overrides",
+            "variants": "named sets of overrides, one with reference: true", "calibration": "path to a calibrated parameter file"}
+VARIANT_KEYS = ("reference", "description")
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be run; the message says where and why."""
+
+    def __init__(self, file, path: str, value: Any, allowed: str):
+        self.file, self.path, self.value, self.allowed = str(file), path, value, allowed
+        where = f"{self.file}: {path}: " if path else f"{self.file}: "
+        shown = "" if value is _NOTHING else f"{value!r} is not allowed; "
+        super().__init__(f"{where}{shown}expected {allowed}")
+
+
+_NOTHING = object()
+
+
+def county_groups() -> dict[str, list[str]]:
+    """Named groups of counties a scenario may use, from the data files (codes)."""
+    counties = read_csv("counties.csv")
+    struct = {r["county_code"]: r for r in read_csv("structures.csv")}
+    return {
+        "all": [c["code"] for c in counties],
+        "big_city": [c["code"] for c in counties if c.get("big_city") == "1"],
+        "small": [c["code"] for c in counties if c.get("big_city") != "1"],
+        "unit_2012": [c["code"] for c in counties if struct[c["code"]]["principle"] == "unit"],
+        "network_2012": [c["code"] for c in counties if struct[c["code"]]["principle"] == "network"],
+    }
+
+
+def county_names() -> dict[str, str]:
+    """Every accepted way to name a county (code, English and Swedish name, lower case) -> code."""
+    out = {}
+    for c in read_csv("counties.csv"):
+        for key in (c["code"], c["code"].lstrip("0"), c["county"], c.get("name_sv", "")):
+            if key:
+                out[key.lower()] = c["code"]
+    return out
+
+
+def _suggest(key: str, options) -> str:
+    close = difflib.get_close_matches(str(key), [str(o) for o in options], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _unknown(file, path, key, options):
+    raise ScenarioError(file, path, key, "one of " + ", ".join(map(str, options)) + _suggest(key, options))
+
+
+@dataclass
+class Scenario:
+    name: str
+    description: str
+    start: str
+    end: str
+    seed: int
+    replicates: int
+    base: dict
+    variants: dict[str, dict]
+    reference: str
+    calibration: str | None = None
+    source: str = ""
+    raw: dict = field(default_factory=dict)
+
+    def params(self, variant: str) -> dict:
+        """Model parameter overrides for one variant: base, then the variant, with county groups expanded."""
+        out = {"start": self.start, "end": self.end}
+        for layer in (self.base, self.variants[variant]):
+            out = _apply_layer(out, layer)
+        return out
+
+
+def _apply_layer(params: dict, layer: dict) -> dict:
+    """Add one layer of scenario overrides (parameters + counties) to a dict of model overrides."""
+    out = copy.deepcopy(params)
+    groups, names = county_groups(), county_names()
+    for key, value in layer.items():
+        if key in VARIANT_KEYS:
+            continue
+        if key == "counties":
+            co = out.setdefault("county_overrides", {})
+            # groups first, then single counties, so that a named county beats its group
+            for target in sorted(value, key=lambda t: 0 if str(t).lower() in groups else 1):
+                codes = groups.get(str(target).lower()) or [names[str(target).lower()]]
+                for code in codes:
+                    co.setdefault(code, {}).update(value[target])
+        else:
+            out[key] = _deep_update(out.get(key), value)
+    return out
+
+
+def _deep_update(old, new):
+    if isinstance(old, dict) and isinstance(new, dict) and not _is_year_map(new):
+        merged = dict(old)
+        for k, v in new.items():
+            merged[k] = _deep_update(old.get(k), v)
+        return merged
+    return copy.deepcopy(new)
+
+
+def _is_year_map(d: dict) -> bool:
+    return bool(d) and all(str(k).isdigit() for k in d)
+
+
+# ------------------------------------------------------------------------------------------- checks
+def _check_params(file, path: str, layer: Any, spec: dict = SPEC) -> None:
+    if not isinstance(layer, dict):
+        raise ScenarioError(file, path, layer, "a mapping of parameter names")
+    for key, value in layer.items():
+        p = f"{path}.{key}" if path else str(key)
+        if spec is SPEC and key in VARIANT_KEYS:
+            continue
+        if spec is SPEC and key == "counties":
+            _check_counties(file, p, value)
+            continue
+        if spec is SPEC and key == "channels":
+            if not isinstance(value, dict):
+                raise ScenarioError(file, p, value, "a mapping of channel: true/false")
+            for ch, on in value.items():
+                if ch not in CHANNELS:
+                    _unknown(file, f"{p}.{ch}", ch, CHANNELS)
+                if not isinstance(on, bool):
+                    raise ScenarioError(file, f"{p}.{ch}", on, "true or false")
+            continue
+        if key not in spec or (spec is SPEC and key in ("start", "end")):
+            options = [k for k in spec if not (spec is SPEC and k in ("start", "end"))]
+            if spec is SPEC:
+                options += ["counties", "channels"]
+            _unknown(file, p, key, options)
+        sub = spec[key]
+        if isinstance(sub, Param):
+            _check_value(file, p, sub, value)
+        else:
+            _check_params(file, p, value, sub)
+
+
+def _check_value(file, path: str, spec: Param, value) -> None:
+    if isinstance(spec.default, dict):  # a year -> share schedule
+        if not isinstance(value, dict) or not value:
+            raise ScenarioError(file, path, value, "a mapping year: share, e.g. {2014: 0.75, 2016: 0.0}")
+        for y, s in value.items():
+            if not str(y).isdigit() or not 1990 <= int(y) <= 2100:
+                raise ScenarioError(file, f"{path}.{y}", y, "a year from 1990 to 2100")
+            if isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 <= s <= 1:
+                raise ScenarioError(file, f"{path}.{y}", s, "a share from 0 to 1")
+        return
+    if isinstance(spec.default, str) and spec.choices is None:
+        if not isinstance(value, str) or (spec.unit == "YYYY-MM" and not MONTH.match(value)):
+            raise ScenarioError(file, path, value, "a month as YYYY-MM" if spec.unit == "YYYY-MM" else "text")
+        return
+    if isinstance(spec.default, int) and not isinstance(spec.default, bool) and spec.unit.startswith(("months", "sub-steps", "actors")):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ScenarioError(file, path, value, f"a whole number from {spec.lo} to {spec.hi}")
+    try:
+        check_value(path, spec, value)
+    except ParameterError as e:
+        raise ScenarioError(file, path, value, e.allowed) from None
+
+
+def _check_counties(file, path: str, value) -> None:
+    if not isinstance(value, dict):
+        raise ScenarioError(file, path, value, "a mapping of county or group: settings")
+    groups, names = county_groups(), county_names()
+    options = list(groups) + sorted({c["county"] for c in read_csv("counties.csv")})
+    for target, settings in value.items():
+        p = f"{path}.{target}"
+        if str(target).lower() not in groups and str(target).lower() not in names:
+            _unknown(file, p, target, options)
+        if not isinstance(settings, dict):
+            raise ScenarioError(file, p, settings, "a mapping of county settings: " + ", ".join(COUNTY_KEYS))
+        for k, v in settings.items():
+            if k not in COUNTY_KEYS:
+                _unknown(file, f"{p}.{k}", k, COUNTY_KEYS)
+            if k == "areas":
+                if v != "auto" and (not isinstance(v, list) or any(a not in AREAS for a in v)):
+                    raise ScenarioError(file, f"{p}.{k}", v, "'auto' or a list of " + ", ".join(AREAS))
+            elif k == "structure":
+                if not isinstance(v, bool):
+                    raise ScenarioError(file, f"{p}.{k}", v, "true or false")
+            elif k in ("meeting_places", "decision_paths"):
+                if v not in (0, 1) or isinstance(v, float):
+                    raise ScenarioError(file, f"{p}.{k}", v, "0 or 1 (or true/false)")
+            else:
+                try:
+                    check_value(f"{p}.{k}", COUNTY_KEYS[k], v)
+                except ParameterError as e:
+                    raise ScenarioError(file, f"{p}.{k}", v, e.allowed) from None
+
+
+def _int(file, path, value, lo):
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        raise ScenarioError(file, path, value, f"a whole number >= {lo}")
+    return value
+
+
+def parse(data: Any, file="<scenario>") -> Scenario:
+    """Check a scenario's contents (already loaded from YAML) and return it."""
+    if data is None:
+        raise ScenarioError(file, "", _NOTHING, "a scenario: the file is empty")
+    if not isinstance(data, dict):
+        raise ScenarioError(file, "", data, "a mapping with keys " + ", ".join(TOP_KEYS))
+    for key in data:
+        if key not in TOP_KEYS:
+            _unknown(file, str(key), key, TOP_KEYS)
+    for key in ("name", "variants"):
+        if key not in data:
+            raise ScenarioError(file, key, _NOTHING, f"a '{key}' ({TOP_KEYS[key]}): it is missing")
+    name = data["name"]
+    if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9_-]+$", name):
+        raise ScenarioError(file, "name", name, TOP_KEYS["name"])
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise ScenarioError(file, "description", description, "text")
+    period = data.get("period", {})
+    if not isinstance(period, dict):
+        raise ScenarioError(file, "period", period, "{start: YYYY-MM, end: YYYY-MM}")
+    for k in period:
+        if k not in ("start", "end"):
+            _unknown(file, f"period.{k}", k, ("start", "end"))
+    start = str(period.get("start", SPEC["start"].default))
+    end = str(period.get("end", SPEC["end"].default))
+    for k, v in (("start", start), ("end", end)):
+        if not MONTH.match(v):
+            raise ScenarioError(file, f"period.{k}", period.get(k), "a month as YYYY-MM, e.g. 2010-01")
+    if end < start:
+        raise ScenarioError(file, "period.end", end, f"a month after period.start ({start})")
+    seed = _int(file, "seed", data.get("seed", 1), 0)
+    replicates = _int(file, "replicates", data.get("replicates", 10), 1)
+    base = data.get("base") or {}
+    _check_params(file, "base", base)
+    variants = data["variants"]
+    if not isinstance(variants, dict) or not variants:
+        raise ScenarioError(file, "variants", variants, "at least one named variant")
+    refs = []
+    for vname, v in variants.items():
+        v = v or {}
+        variants[vname] = v
+        if not re.match(r"^[A-Za-z0-9_-]+$", str(vname)):
+            raise ScenarioError(file, f"variants.{vname}", vname, "a variant name of letters, digits, _ and -")
+        _check_params(file, f"variants.{vname}", v)
+        ref = v.get("reference", False)
+        if not isinstance(ref, bool):
+            raise ScenarioError(file, f"variants.{vname}.reference", ref, "true or false")
+        if ref:
+            refs.append(vname)
+        if not isinstance(v.get("description", ""), str):
+            raise ScenarioError(file, f"variants.{vname}.description", v.get("description"), "text")
+    if len(refs) != 1:
+        raise ScenarioError(file, "variants", refs or _NOTHING,
+                            "exactly one variant marked 'reference: true'" + (f", found {len(refs)}" if refs else ", found none"))
+    calibration = data.get("calibration")
+    if calibration is not None and not isinstance(calibration, str):
+        raise ScenarioError(file, "calibration", calibration, "a path to a calibrated parameter file")
+    sc = Scenario(name=name, description=description, start=start, end=end, seed=seed, replicates=replicates,
+                  base=base, variants={str(k): v for k, v in variants.items()}, reference=str(refs[0]),
+                  calibration=calibration, source=str(file), raw=copy.deepcopy(data))
+    for vname in sc.variants:  # the expanded overrides must also pass the model's own checks
+        try:
+            merge(defaults(), sc.params(vname))
+        except ParameterError as e:
+            raise ScenarioError(file, f"variants.{vname}: {e.path}", e.value, e.allowed) from None
+    return sc
+
+
+def load(path) -> Scenario:
+    """Read and check a scenario file."""
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError(path, "", _NOTHING, "an existing scenario file: no such file")
+    if path.is_dir():
+        raise ScenarioError(path, "", _NOTHING, "a scenario file, not a folder")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(path, "", _NOTHING, "a UTF-8 text file") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+        raise ScenarioError(path, where, _NOTHING, f"valid YAML: {e.problem}") from None
+    except yaml.YAMLError as e:
+        raise ScenarioError(path, "", _NOTHING, f"valid YAML: {e}") from None
+    return parse(data, path)
