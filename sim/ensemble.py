@@ -11,6 +11,7 @@ arrays at the end (``sim/report.py``).
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import traceback
@@ -158,7 +159,9 @@ def _ignore_sigint():
 
 
 def _run_local(todo: list[Task], workers: int, handle) -> None:
-    with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint) as pool:
+    # forkserver: workers start clean (no threads inherited from the parent's progress bar or Dask)
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint, mp_context=ctx) as pool:
         pending = set()
         it = iter(todo)
         try:
