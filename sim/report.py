@@ -208,7 +208,10 @@ def _plot_ensemble(store, reps, dates, pl, names) -> list[Path]:
 def comparison_text(scenario, summary: pd.DataFrame, comparison: pd.DataFrame,
                     observables=("reach_any", "salar_event_share", "adoption_mean", "provider_reach",
                                  "functioning_structures", "development_leaders", "cost_per_reached")) -> str:
-    """A readable table: each variant at the end of the period, and its paired difference from the reference."""
+    """A readable table: each variant at the end of the period, and its paired difference from the reference.
+    With a single variant: its course over the years instead."""
+    if len(scenario.variants) == 1:
+        return course_text(scenario, summary, observables)
     end = summary["date"].max()
     nat = summary[(summary["county"] == "national") & (summary["date"] == end)]
     cmp_ = comparison[(comparison["county"] == "national") & (comparison["date"] == end)] if len(comparison) else comparison
@@ -231,6 +234,23 @@ def comparison_text(scenario, summary: pd.DataFrame, comparison: pd.DataFrame,
                 r = cmp_[(cmp_["variant"] == v) & (cmp_["observable"] == obs)]
                 row += f"{_fmt(r, signed=True):>30}" if len(r) else f"{'-':>30}"
             lines.append(row)
+    return "\n".join(lines)
+
+
+def course_text(scenario, summary: pd.DataFrame, observables) -> str:
+    nat = summary[summary["county"] == "national"]
+    dates = sorted(nat["date"].unique())
+    wanted = [d for d in dates if d[:4] in ("2011", "2012", "2014", "2016")] + [dates[-1]]
+    wanted = sorted(set(wanted))
+    lines = [f"Scenario '{scenario.name}' (national, end of year; mean [5th-95th percentile] over "
+             f"{int(nat['n'].max())} replicates)", ""]
+    lines.append(f"{'observable':<24}" + "".join(f"{d[:4]:>22}" for d in wanted))
+    for obs in observables:
+        row = f"{obs:<24}"
+        for d in wanted:
+            r = nat[(nat["date"] == d) & (nat["observable"] == obs)]
+            row += f"{_fmt(r):>22}" if len(r) else f"{'-':>22}"
+        lines.append(row)
     return "\n".join(lines)
 
 

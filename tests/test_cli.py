@@ -1,4 +1,4 @@
-"""The command line as a user runs it."""
+"""The default command line as a user runs it: `python run.py`."""
 
 import json
 import subprocess
@@ -14,30 +14,42 @@ def run(*args):
     return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True, text=True, cwd=ROOT)
 
 
-def test_run_writes_a_complete_results_folder(tmp_path):
+def test_default_run_writes_a_complete_results_folder(tmp_path):
     out = tmp_path / "r"
-    res = run("--seed", "2", "--out", str(out))
+    res = run("--seed", "2", "--replicates", "3", "--out", str(out))
     assert res.returncode == 0, res.stderr
-    assert "reach_any" in res.stdout and "2012" in res.stdout
-    for name in ("timeseries.csv", "summary.csv", "manifest.json", "reach.png", "adoption.png",
-                 "staff_and_money.png", "counties.png"):
+    assert "reach_any" in res.stdout and "2012" in res.stdout and "baseline" in res.stdout
+    for name in ("timeseries.parquet", "summary.csv", "comparison.csv", "manifest.json", "plots/reach_any.png",
+                 "plots/adoption_mean.png", "plots/development_leaders.png", "plots/reach_any_by_county.png"):
         assert (out / name).stat().st_size > 0, name
-    ts = pd.read_csv(out / "timeseries.csv")
-    assert list(ts.columns) == ["date", "county", "observable", "value"]
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert list(ts.columns) == ["variant", "replicate", "date", "county", "observable", "value"]
+    assert ts["date"].min() == pd.Timestamp("2010-01-01") and ts["date"].max() == pd.Timestamp("2020-12-01")
     man = json.loads((out / "manifest.json").read_text())
-    assert man["seeds"] == [2] and man["scenario"]["name"] == "baseline"
+    assert man["seeds"] == [2, 3, 4] and man["scenario"]["name"] == "baseline" and man["status"] == "complete"
     assert man["packages"]["mesa"].startswith("3.") and man["code_revision"]
 
 
-def test_same_seed_gives_the_same_files(tmp_path):
-    run("--seed", "3", "--out", str(tmp_path / "a"))
-    run("--seed", "3", "--out", str(tmp_path / "b"))
-    assert (tmp_path / "a" / "timeseries.csv").read_bytes() == (tmp_path / "b" / "timeseries.csv").read_bytes()
+def test_same_seed_gives_the_same_numbers(tmp_path):
+    for k in ("a", "b"):
+        assert run("--seed", "3", "--replicates", "2", "--out", str(tmp_path / k), "--quiet").returncode == 0
+    a = pd.read_parquet(tmp_path / "a" / "timeseries.parquet")
+    b = pd.read_parquet(tmp_path / "b" / "timeseries.parquet")
+    pd.testing.assert_frame_equal(a, b)
 
 
 def test_existing_folder_is_refused_without_traceback(tmp_path):
     out = tmp_path / "r"
     out.mkdir()
+    (out / "x").write_text("keep me")
     res = run("--out", str(out))
     assert res.returncode == 2
     assert "already exists" in res.stderr and "Traceback" not in res.stderr
+    assert (out / "x").read_text() == "keep me"
+
+
+def test_bad_options_are_refused(tmp_path):
+    res = run("--replicates", "0", "--out", str(tmp_path / "r"))
+    assert res.returncode == 2 and "--replicates" in res.stderr and not (tmp_path / "r").exists()
+    res = run(str(tmp_path / "missing.yaml"))
+    assert res.returncode == 2 and "no such file" in res.stderr and "Traceback" not in res.stderr

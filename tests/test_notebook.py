@@ -19,7 +19,6 @@ def test_walkthrough_notebook_executes(tmp_path, monkeypatch):
     run_ensemble(sc, tmp_path, workers=1, progress=False)
     build(Store(tmp_path, sc, model_shape(sc)))
     monkeypatch.setenv("EBPSIM_RESULTS", str(tmp_path))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(ROOT / "notebooks" / "walkthrough.ipynb", as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
