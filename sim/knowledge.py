@@ -32,11 +32,7 @@ class KnowledgeState:
         self.begin_month()
 
     def begin_month(self) -> None:
-        shape = self.level.shape
-        self.contact = np.zeros(shape, dtype=bool)
-        self.no_uptake = np.ones(shape)  # probability that no contact this month moved AWARE -> USING
-        self.no_consolidation = np.ones(shape)  # ... and USING -> ESTABLISHED
-        self.initiative = np.zeros(shape[0], dtype=bool)
+        self._hits: list[tuple] = []  # (rows, areas, uptake, consolidation, initiative, structure) per call
 
     def expose(self, rows, contact, uptake=0.0, consolidation=0.0, initiative=True, structure=False, area=None):
         """Record contacts of one channel.
@@ -47,47 +43,55 @@ class KnowledgeState:
         chance that this contact moves an AWARE pair to USING / a USING pair to ESTABLISHED.
         initiative: the contact is an activity of the initiative (counts as reach);
         structure: it came through the regional support structure (for parallel-structure duplication).
+        Contacts are only collected here and applied together in `end_month` (cheap: a month has
+        thousands of small contact events but few contacted pairs).
         """
         contact = np.asarray(contact, dtype=bool)
-        if not contact.any():
-            return
+        n_areas = self.level.shape[1]
         if area is not None:
-            self._expose_area(rows, contact, area, uptake, consolidation, initiative, structure)
+            r = np.flatnonzero(contact)
+            a = np.full(r.size, area, dtype=np.intp)
+        elif contact.ndim == 1:
+            hit = np.flatnonzero(contact)
+            r = np.repeat(hit, n_areas)
+            a = np.tile(np.arange(n_areas), hit.size)
+        else:
+            r, a = np.nonzero(contact)
+        if r.size == 0:
             return
-        if contact.ndim == 1:
-            contact = np.repeat(contact[:, None], self.level.shape[1], axis=1)
-        self.contact[rows] |= contact
-        if uptake:
-            self.no_uptake[rows] *= np.where(contact, 1.0 - uptake, 1.0)
-        if consolidation:
-            self.no_consolidation[rows] *= np.where(contact, 1.0 - consolidation, 1.0)
-        if initiative:
-            self.initiative[rows] |= contact.any(axis=1)
-        if structure:
-            ls = self.last_structure[rows]
-            self.last_structure[rows] = np.where(contact, self.month, ls)
+        if not isinstance(rows, slice):
+            r = np.asarray(rows)[r]
+        self._hits.append((r, a, uptake, consolidation, initiative, structure))
 
-    def _expose_area(self, rows, contact, area, uptake, consolidation, initiative, structure):
-        hit = np.asarray(rows)[contact] if not isinstance(rows, slice) else np.flatnonzero(contact)
-        self.contact[hit, area] = True
-        if uptake:
-            self.no_uptake[hit, area] *= 1.0 - uptake
-        if consolidation:
-            self.no_consolidation[hit, area] *= 1.0 - consolidation
-        if initiative:
-            self.initiative[hit] = True
-        if structure:
-            self.last_structure[hit, area] = self.month
+    def _apply_contacts(self, month: int):
+        """This month's contacts as arrays: contacted, P(no uptake), P(no consolidation), initiative rows."""
+        shape = self.level.shape
+        contact = np.zeros(shape, dtype=bool)
+        no_uptake, no_consolidation = np.ones(shape), np.ones(shape)
+        initiative = np.zeros(shape[0], dtype=bool)
+        if self._hits:
+            lens = [h[0].size for h in self._hits]
+            r = np.concatenate([h[0] for h in self._hits])
+            a = np.concatenate([h[1] for h in self._hits])
+            contact[r, a] = True
+            # a pair contacted by several channels moves on unless every contact fails
+            np.multiply.at(no_uptake, (r, a), np.repeat([1.0 - h[2] for h in self._hits], lens))
+            np.multiply.at(no_consolidation, (r, a), np.repeat([1.0 - h[3] for h in self._hits], lens))
+            init = np.repeat([h[4] for h in self._hits], lens)
+            initiative[r[init]] = True
+            struct = np.repeat([h[5] for h in self._hits], lens)
+            self.last_structure[r[struct], a[struct]] = month
+        return contact, no_uptake, no_consolidation, initiative
 
     def end_month(self, month: int, u: np.ndarray) -> None:
         """Apply this month's transitions. u: uniforms of shape (3, n_municipalities, n_areas)."""
         lvl = self.level
-        c = self.contact
+        c, no_uptake, no_consolidation, initiative = self._apply_contacts(month)
         self.last_contact[c] = month
         # the order matters: a first contact makes a pair aware, and the same month's support may move it on
         lvl[(lvl == UNAWARE) & c] = AWARE
-        up = (lvl == AWARE) & (u[0] < 1.0 - self.no_uptake)
-        cons = (lvl == USING) & (u[1] < 1.0 - self.no_consolidation)
+        up = (lvl == AWARE) & (u[0] < 1.0 - no_uptake)
+        cons = (lvl == USING) & (u[1] < 1.0 - no_consolidation)
         lvl[up] = USING
         lvl[cons] = ESTABLISHED
         if self.erosion:
@@ -95,9 +99,9 @@ class KnowledgeState:
             p_loss = np.choose(lvl, [0.0, self.p["forgetting"], self.p["staff_turnover_loss"], self.p["established_loss"]])
             lose = idle & (u[2] < p_loss) & ~up & ~cons
             lvl[lose] -= 1
-        newly = self.initiative & ~self.reached
+        newly = initiative & ~self.reached
         self.reached_month[newly] = month
-        self.reached |= self.initiative
+        self.reached |= initiative
         self.begin_month()
 
     def at_least(self, level: int) -> np.ndarray:

@@ -44,10 +44,10 @@ SPEC: dict[str, Any] = {
         "attend_prob": {
             # Probability that a municipality invited to an event sends someone. Calibrated against
             # 236 of 290 municipalities at >=1 national event 2011-2012 (seed 004, "Nationell konferens").
-            "information": Param(0.15, "probability per event", "assumption; calibrated to seed 004 figure of 236/290", 0, 1,
+            "information": Param(0.17, "probability per event", "assumption; calibrated to seed 004 figure of 236/290", 0, 1,
                                  doc="information event (SALAR information days, member visits)"),
-            "national_conference": Param(0.17, "probability per event", "assumption; seed 004: 140+ participants, all counties, 21 Nov 2012", 0, 1),
-            "riksregional": Param(0.30, "probability per event", "assumption; seed 004 Bilaga 1: conferences aimed at elected officials of the invited counties", 0, 1),
+            "national_conference": Param(0.19, "probability per event", "assumption; seed 004: 140+ participants, all counties, 21 Nov 2012", 0, 1),
+            "riksregional": Param(0.33, "probability per event", "assumption; seed 004 Bilaga 1: conferences aimed at elected officials of the invited counties", 0, 1),
             "leader_meeting": Param(0.0, "probability per event", "seed 004 Bilaga 1: 11 Sep 2012 meeting was for county representatives, not municipalities", 0, 1),
         },
         "platform_mobilisation": Param(0.6, "relative increase", "assumption: a platform leader in post recruits municipalities to national events (seed 004 success factors: close dialogue)", 0, 5,
@@ -59,7 +59,7 @@ SPEC: dict[str, Any] = {
 
     # ---------------------------------------------------------------- regional support structure
     "structure": {
-        "platform_hire_rate": Param(0.09, "per month", "assumption; calibrated to 19 of 21 counties with a platform leader by 30 June 2011 (seed 001 §5.2)", 0, 1,
+        "platform_hire_rate": Param(0.12, "per month", "assumption; calibrated to 19 of 21 counties with a platform leader by 30 June 2011 (seed 001 §5.2)", 0, 1,
                                     doc="monthly hazard that a county with a declaration of intent fills the platform-leader post"),
         "declaration_date": Param("2010-05", "YYYY-MM", "BRIEF §4 / seed 001 §5.1: declarations of intent in spring 2010", doc="from when counties can hire"),
         "readiness_meeting_places": Param(1.5, "multiplier", "assumption; seed 001 §5.4: meeting places between municipalities and county council matter", 0, 10,
@@ -72,10 +72,10 @@ SPEC: dict[str, Any] = {
                                    doc="effectiveness = 1/(1 + c*max(0, actors/actor_ref - 1)), actors = municipalities + R&D units"),
         "actor_ref": Param(15, "actors", "assumption: a county of ~12 municipalities and a few R&D units pays no cost", 1, 1000),
         "link_rate": {  # monthly hazard that an area's development leaders join the county's one structure
-            "substance_abuse": Param(0.07, "per month", "assumption; seed 001 §5.2: somewhat fewer than elderly linked by mid-2011", 0, 1),
-            "elderly": Param(0.2, "per month", "assumption; seed 001 §5.2: elderly leaders linked in 80 % of counties mid-2011", 0, 1),
+            "substance_abuse": Param(0.13, "per month", "assumption; seed 001 §5.2: somewhat fewer than elderly linked by mid-2011", 0, 1),
+            "elderly": Param(0.3, "per month", "assumption; seed 001 §5.2: elderly leaders linked in 80 % of counties mid-2011", 0, 1),
             "children_youth": Param(0.15, "per month", "assumption; seed 001 §3.2: leaders hired into the structure from autumn 2011", 0, 1),
-            "ehealth": Param(0.04, "per month", "assumption; BRIEF §1: eHealth the least integrated area", 0, 1),
+            "ehealth": Param(0.1, "per month", "assumption; BRIEF §1: eHealth the least integrated area", 0, 1),
             "disability": Param(0.08, "per month", "assumption; BRIEF §1: brought in from 2012, neglected", 0, 1),
         },
         "network_meetings_per_year": Param(6, "meetings per year", "assumption: 'regular joint meetings led by the platform leader' (seed 004, nätverksprincipen)", 0, 52),
@@ -95,7 +95,7 @@ SPEC: dict[str, Any] = {
     "leaders": {
         "cost_msek_per_fte": Param(0.85, "SEK million per FTE-year", "assumption: salary and overheads of a development leader, c. 2011", 0.01, 10),
         "municipalities_per_fte": Param(2.5, "municipality contacts per FTE per month", "assumption: a leader works closely with a few municipalities a month", 0, 100),
-        "uptake": Param(0.10, "probability per contact", "assumption: hands-on support moves an aware municipality to using", 0, 1),
+        "uptake": Param(0.07, "probability per contact", "assumption: hands-on support moves an aware municipality to using", 0, 1),
         "consolidation": Param(0.04, "probability per contact", "assumption: continued support moves using to established", 0, 1),
         "competence_start": Param(0.5, "0-1", "assumption: a new leader's know-how of EBP", 0, 1),
         "learning_by_doing": Param(0.02, "per month", "assumption", 0, 1),

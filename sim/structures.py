@@ -84,8 +84,10 @@ class DevelopmentLeader(mesa.Agent):
         """Mean strength of this leader's ties to leaders of *other* areas in its structure."""
         if not self.colleagues:
             return 0.0
-        others = sum(1 for a in range(len(AREAS)) if a != self.area and self.structure.linked[a])
-        total = sum(data["strength"] for data in self.colleagues.values())
+        others = self.structure.n_linked - 1  # a leader with colleagues belongs to a linked area itself
+        total = 0.0
+        for data in self.colleagues.values():
+            total += data["strength"]
         # normalised by the other areas that could be reached, so a lone leader learns nothing
         return min(1.0, total / max(1, others))
 
@@ -121,6 +123,7 @@ class RegionalSupportStructure(mesa.Agent):
         self.rd_units = []
         self.universities = []
         self.coordination = 1.0
+        self.n_linked = 0
         model.ties.add_node(self.unique_id, kind="structure", county=county.code, principle=self.principle)
         model.ties.add_edge(self.unique_id, county_council.unique_id, kind="meeting_place",
                             strength=float(county_council.meeting_places), decision_paths=county_council.decision_paths)
@@ -195,6 +198,7 @@ class RegionalSupportStructure(mesa.Agent):
             self.staff_area(area, staffing[area])
             if self.platform_leader is not None and not self.linked[area] and self.area_active[area]:
                 self.consider_linking(area, u[2 + area])
+        self.n_linked = sum(self.linked)
         self.coordinate_leaders(u[1])
         self.support_municipalities()
         self.run_platform_activity()
@@ -269,11 +273,13 @@ class RegionalSupportStructure(mesa.Agent):
             u = draws[area]
             if not group or not m.p["channels"]["leaders"]:
                 continue
-            miss = 1.0
+            miss, weighted, fte = 1.0, 0.0, 0.0
             for leader in group:
                 leader.learn(leader.colleague_tie())
                 miss *= 1.0 - leader.contact_probability(n, self.coordination)
-            competence = sum(l.competence * l.fte for l in group) / sum(l.fte for l in group)
+                weighted += leader.competence * leader.fte
+                fte += leader.fte
+            competence = weighted / fte
             contact = u < 1.0 - miss
             if not contact.any():
                 continue
