@@ -7,6 +7,8 @@
     python run.py --resume DIR                      finish an interrupted or failed run
     python run.py validate FILE [FILE ...]          check scenario files without running them
     python run.py schema                            print the JSON schema of scenario files
+    python run.py calibrate [CONFIG] [--workers N] [--resume DIR]   fit the model to the reported figures
+    python run.py predict DIR --observable NAME [--until YYYY-MM]  forecast from a calibration's posterior
 """
 
 from __future__ import annotations
@@ -126,9 +128,21 @@ def cmd_run(argv) -> int:
     return 0
 
 
+def cmd_calibrate(argv) -> int:
+    from calibration.calibrate import main as calibrate
+
+    return calibrate(argv)
+
+
+def cmd_predict(argv) -> int:
+    from calibration.calibrate import predict_main
+
+    return predict_main(argv)
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"validate": cmd_validate, "schema": cmd_schema}
+    commands = {"validate": cmd_validate, "schema": cmd_schema, "calibrate": cmd_calibrate, "predict": cmd_predict}
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])
     return cmd_run(argv)

@@ -88,7 +88,7 @@ def tasks_for(scenario: Scenario) -> list[Task]:
     out = []
     for r in range(scenario.replicates):
         for v in scenario.variants:
-            out.append(Task(v, r, scenario.seed + r, scenario.params(v)))
+            out.append(Task(v, r, scenario.seed + r, scenario.params(v, r)))
     return out
 
 

@@ -99,12 +99,32 @@ class Scenario:
     source: str = ""
     raw: dict = field(default_factory=dict)
 
-    def params(self, variant: str) -> dict:
-        """Model parameter overrides for one variant: base, then the variant, with county groups expanded."""
+    draws: list[dict] = field(default_factory=list)  # posterior draws of a calibration (`calibration: PATH`)
+
+    def params(self, variant: str, replicate: int | None = None) -> dict:
+        """Model parameter overrides for one variant (and replicate): the replicate's posterior draw when the
+        scenario names a calibration, then base, then the variant, with county groups expanded."""
         out = {"start": self.start, "end": self.end}
-        for layer in (self.base, self.variants[variant]):
+        layers = [self.base, self.variants[variant]]
+        if self.draws and replicate is not None:
+            layers.insert(0, self.draws[self.draw_index()[replicate]]["params"])
+        for layer in layers:
             out = _apply_layer(out, layer)
         return out
+
+    def draw_index(self) -> list[int]:
+        """Which posterior draw each replicate uses: the same in every variant (paired comparisons over
+        parameter uncertainty too), drawn by weight with systematic resampling from the scenario's seed."""
+        return [int(i) for i in systematic_resample([d["weight"] for d in self.draws], self.replicates, self.seed)]
+
+
+def systematic_resample(weights, n: int, seed: int):
+    """n indices drawn by weight, reproducibly from `seed` (systematic resampling: low variance)."""
+    import numpy as np
+
+    w = np.asarray(weights, dtype=float)
+    u = (np.random.default_rng([seed, 99]).random() + np.arange(n)) / n
+    return np.minimum(np.searchsorted(np.cumsum(w / w.sum()), u), len(w) - 1)
 
 
 def _apply_layer(params: dict, layer: dict) -> dict:
@@ -286,17 +306,44 @@ def parse(data: Any, file="<scenario>") -> Scenario:
         raise ScenarioError(file, "variants", refs or _NOTHING,
                             "exactly one variant marked 'reference: true'" + (f", found {len(refs)}" if refs else ", found none"))
     calibration = data.get("calibration")
-    if calibration is not None and not isinstance(calibration, str):
-        raise ScenarioError(file, "calibration", calibration, "a path to a calibrated parameter file")
+    draws = []
+    if calibration is not None:
+        if not isinstance(calibration, str):
+            raise ScenarioError(file, "calibration", calibration, "a path to a calibrated parameter file")
+        draws = load_draws(file, calibration)
     sc = Scenario(name=name, description=description, start=start, end=end, seed=seed, replicates=replicates,
                   base=base, variants={str(k): v for k, v in variants.items()}, reference=str(refs[0]),
-                  calibration=calibration, source=str(file), raw=copy.deepcopy(data))
+                  calibration=calibration, source=str(file), raw=copy.deepcopy(data), draws=draws)
     for vname in sc.variants:  # the expanded overrides must also pass the model's own checks
         try:
             merge(defaults(), sc.params(vname))
         except ParameterError as e:
             raise ScenarioError(file, f"variants.{vname}: {e.path}", e.value, e.allowed) from None
     return sc
+
+
+def load_draws(file, calibration: str) -> list[dict]:
+    """The posterior draws of a calibrated parameter file (``run.py calibrate`` writes calibrated.yaml)."""
+    path = Path(calibration)
+    if not path.is_absolute():
+        beside = Path(str(file)).parent / path
+        path = beside if beside.exists() or not path.exists() else path
+    if not path.exists():
+        raise ScenarioError(file, "calibration", calibration, "a calibrated parameter file: no such file")
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        raise ScenarioError(file, "calibration", calibration, "a calibrated parameter file (valid YAML)") from None
+    draws = doc.get("draws") if isinstance(doc, dict) else None
+    if not draws or not all(isinstance(d, dict) and isinstance(d.get("params"), dict)
+                            and isinstance(d.get("weight"), (int, float)) and d["weight"] >= 0 for d in draws):
+        raise ScenarioError(file, "calibration", calibration, "a calibrated parameter file with draws: [{weight, params}]")
+    for i, d in enumerate(draws):
+        try:
+            merge(defaults(), d["params"])
+        except ParameterError as e:
+            raise ScenarioError(path, f"draws[{i}].params.{e.path}", e.value, e.allowed) from None
+    return draws
 
 
 def load(path) -> Scenario:
