@@ -38,7 +38,7 @@ from sim.observables import OBSERVABLES  # noqa: E402
 from sim.output import manifest  # noqa: E402
 from sim.parameters import flat_spec  # noqa: E402
 from sim.plots import PALETTE  # noqa: E402
-from sim.scenario import ScenarioError, _unknown, load, systematic_resample  # noqa: E402
+from sim.scenario import _NOTHING, ScenarioError, _unknown, load, read_yaml, systematic_resample  # noqa: E402
 
 from .abc import ABCState, UniformPrior, smc  # noqa: E402
 from .targets import Reader, TargetError, load_targets  # noqa: E402
@@ -50,13 +50,7 @@ METHOD_KEYS = {"name": "abc-smc", "population": 200, "generations": 8, "min_acce
 # ------------------------------------------------------------------------------------------- config
 def load_config(path) -> dict:
     path = Path(path)
-    if not path.exists():
-        raise TargetError(path, "", None, "an existing calibration config: no such file")
-    try:
-        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise TargetError(path, f"line {mark.line + 1}" if mark else "", None, f"valid YAML: {e}") from None
+    cfg = read_yaml(path, "calibration config", TargetError)
     if not isinstance(cfg, dict):
         raise TargetError(path, "", cfg, "a mapping with targets, scenario, seed, method, budget, free")
     allowed = ("targets", "scenario", "seed", "method", "budget", "predictive", "free")
@@ -65,7 +59,7 @@ def load_config(path) -> dict:
             _unknown(path, k, k, allowed)
     for k in ("targets", "free"):
         if k not in cfg:
-            raise TargetError(path, k, None, f"a '{k}' entry: it is missing")
+            raise TargetError(path, k, _NOTHING, f"a '{k}' entry: it is missing")
     method = dict(METHOD_KEYS, **(cfg.get("method") or {}))
     for k, v in method.items():
         if k not in METHOD_KEYS:

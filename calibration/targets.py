@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from sim.observables import OBSERVABLES
-from sim.scenario import MONTH, ScenarioError, _unknown, county_groups, county_names
+from sim.scenario import _NOTHING, MONTH, ScenarioError, _unknown, county_groups, county_names, read_yaml
 
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
@@ -70,15 +69,9 @@ def _check_ref(file, path, ref: dict, constant_ok=False) -> dict:
 
 def load_targets(path) -> tuple[list[Target], list[Pattern]]:
     path = Path(path)
-    if not path.exists():
-        raise TargetError(path, "", None, "an existing targets file: no such file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise TargetError(path, f"line {mark.line + 1}" if mark else "", None, f"valid YAML: {e}") from None
+    data = read_yaml(path, "targets file", TargetError)
     if not isinstance(data, dict) or "targets" not in data:
-        raise TargetError(path, "targets", None, "a list of targets under 'targets:'")
+        raise TargetError(path, "targets", _NOTHING, "a list of targets under 'targets:'")
     for key in data:
         if key not in ("targets", "patterns"):
             _unknown(path, key, key, ("targets", "patterns"))

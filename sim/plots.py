@@ -40,20 +40,20 @@ def plot_run(ts: pd.DataFrame, folder: Path) -> list[Path]:
            ["municipalities reached by the initiative", "took part in a SALAR national event", "private providers reached"],
            "Reach, Sweden", "share")
     ax.set_ylim(0, 1)
-    out.append(_save(fig, folder / "reach.png"))
+    out.append(save_figure(fig, folder / "reach.png"))
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
     _lines(ax, ts, "national", [f"adoption_{a}" for a in AREAS], [a.replace("_", " ") for a in AREAS],
            "Municipalities using evidence-based practice, by programme area", "share of municipalities")
     ax.set_ylim(0, 1)
-    out.append(_save(fig, folder / "adoption.png"))
+    out.append(save_figure(fig, folder / "adoption.png"))
 
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.5))
     _lines(a1, ts, "national", ["platform_leaders", "development_leaders", "functioning_structures"],
            ["platform leaders", "development leaders (FTE)", "functioning structures (counties)"], "Staff and structures", "count")
     _lines(a2, ts, "national", ["state_spending", "principal_spending"], ["state", "principals"],
            "Money for the regional structures", "SEK million per month")
-    out.append(_save(fig, folder / "staff_and_money.png"))
+    out.append(save_figure(fig, folder / "staff_and_money.png"))
 
     counties = [c for c in ts["county"].unique() if c != "national"]
     fig, axes = plt.subplots(4, 6, figsize=(15, 9), sharex=True, sharey=True)
@@ -68,13 +68,13 @@ def plot_run(ts: pd.DataFrame, folder: Path) -> list[Path]:
         ax.axis("off")
     fig.legend(["reached by the initiative", "mean adoption"], loc="lower right", fontsize=10)
     fig.suptitle("Reach and adoption by county")
-    out.append(_save(fig, folder / "counties.png"))
+    out.append(save_figure(fig, folder / "counties.png"))
     return out
 
 
-def _save(fig, path: Path) -> Path:
+def save_figure(fig, path: Path, dpi: int = 110) -> Path:
     fig.autofmt_xdate()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path

@@ -27,7 +27,7 @@ import pandas as pd  # noqa: E402
 
 from .country import read_csv  # noqa: E402
 from .observables import OBSERVABLES  # noqa: E402
-from .plots import PALETTE  # noqa: E402
+from .plots import PALETTE, save_figure  # noqa: E402
 
 KEY_OBSERVABLES = ("reach_any", "salar_event_share", "adoption_mean", "established_mean", "provider_reach",
                    "functioning_structures", "development_leaders", "principal_spending", "cost_per_reached",
@@ -175,12 +175,7 @@ def _plot_ensemble(store, reps, dates, pl, names) -> list[Path]:
         ax.set_ylabel(obs)
         ax.grid(alpha=0.3)
         ax.legend(title="variant (mean and 90 % band)", fontsize=9)
-        fig.autofmt_xdate()
-        fig.tight_layout()
-        path = out_dir / f"{obs}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        out.append(path)
+        out.append(save_figure(fig, out_dir / f"{obs}.png"))
     for obs in ("reach_any", "adoption_mean"):
         fig, axes = plt.subplots(4, 6, figsize=(16, 10), sharex=True, sharey=True)
         for p_i, (ax, place) in enumerate(zip(axes.flat, pl[1:]), start=1):
@@ -196,12 +191,7 @@ def _plot_ensemble(store, reps, dates, pl, names) -> list[Path]:
         handles, labels = axes.flat[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower right", fontsize=10, title="variant (mean)")
         fig.suptitle(f"{sc.name}: {OBSERVABLES[obs]}, by county")
-        fig.autofmt_xdate()
-        fig.tight_layout()
-        path = out_dir / f"{obs}_by_county.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        out.append(path)
+        out.append(save_figure(fig, out_dir / f"{obs}_by_county.png", dpi=100))
     return out
 
 
@@ -216,42 +206,37 @@ def comparison_text(scenario, summary: pd.DataFrame, comparison: pd.DataFrame,
     nat = summary[(summary["county"] == "national") & (summary["date"] == end)]
     cmp_ = comparison[(comparison["county"] == "national") & (comparison["date"] == end)] if len(comparison) else comparison
     lines = [f"Scenario '{scenario.name}' at {end} (national; mean [5th-95th percentile] over replicates)", ""]
-    header = f"{'observable':<24}" + "".join(f"{v[:26]:>30}" for v in scenario.variants)
-    lines.append(header)
-    for obs in observables:
-        row = f"{obs:<24}"
-        for v in scenario.variants:
-            r = nat[(nat["variant"] == v) & (nat["observable"] == obs)]
-            row += f"{_fmt(r):>30}" if len(r) else f"{'-':>30}"
-        lines.append(row)
+    lines += _table(observables, list(scenario.variants), 30,
+                    lambda obs, v: nat[(nat["variant"] == v) & (nat["observable"] == obs)], signed=False)
     if len(cmp_):
         lines += ["", f"Paired difference from the reference '{scenario.reference}' (mean [90 % interval]):", ""]
         others = [v for v in scenario.variants if v != scenario.reference]
-        lines.append(f"{'observable':<24}" + "".join(f"{v[:26]:>30}" for v in others))
-        for obs in observables:
-            row = f"{obs:<24}"
-            for v in others:
-                r = cmp_[(cmp_["variant"] == v) & (cmp_["observable"] == obs)]
-                row += f"{_fmt(r, signed=True):>30}" if len(r) else f"{'-':>30}"
-            lines.append(row)
+        lines += _table(observables, others, 30,
+                        lambda obs, v: cmp_[(cmp_["variant"] == v) & (cmp_["observable"] == obs)], signed=True)
     return "\n".join(lines)
 
 
 def course_text(scenario, summary: pd.DataFrame, observables) -> str:
     nat = summary[summary["county"] == "national"]
     dates = sorted(nat["date"].unique())
-    wanted = [d for d in dates if d[:4] in ("2011", "2012", "2014", "2016")] + [dates[-1]]
-    wanted = sorted(set(wanted))
+    wanted = sorted(set([d for d in dates if d[:4] in ("2011", "2012", "2014", "2016")] + [dates[-1]]))
     lines = [f"Scenario '{scenario.name}' (national, end of year; mean [5th-95th percentile] over "
              f"{int(nat['n'].max())} replicates)", ""]
-    lines.append(f"{'observable':<24}" + "".join(f"{d[:4]:>22}" for d in wanted))
-    for obs in observables:
-        row = f"{obs:<24}"
-        for d in wanted:
-            r = nat[(nat["date"] == d) & (nat["observable"] == obs)]
-            row += f"{_fmt(r):>22}" if len(r) else f"{'-':>22}"
-        lines.append(row)
+    lines += _table(observables, wanted, 22, lambda obs, d: nat[(nat["date"] == d) & (nat["observable"] == obs)],
+                    signed=False, header=lambda d: d[:4])
     return "\n".join(lines)
+
+
+def _table(rows, columns, width, cell, signed, header=lambda c: c[:26]) -> list[str]:
+    """Fixed-width text table: one row per observable, one column per variant or year."""
+    lines = [f"{'observable':<24}" + "".join(f"{header(c):>{width}}" for c in columns)]
+    for obs in rows:
+        line = f"{obs:<24}"
+        for c in columns:
+            r = cell(obs, c)
+            line += f"{_fmt(r, signed):>{width}}" if len(r) else f"{'-':>{width}}"
+        lines.append(line)
+    return lines
 
 
 def _fmt(r: pd.DataFrame, signed=False) -> str:

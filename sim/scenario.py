@@ -346,23 +346,25 @@ def load_draws(file, calibration: str) -> list[dict]:
     return draws
 
 
-def load(path) -> Scenario:
-    """Read and check a scenario file."""
+def read_yaml(path, what: str, error=ScenarioError):
+    """Read a YAML file safely; a missing file or a syntax error becomes one clear `error`."""
     path = Path(path)
     if not path.exists():
-        raise ScenarioError(path, "", _NOTHING, "an existing scenario file: no such file")
+        raise error(path, "", _NOTHING, f"an existing {what}: no such file")
     if path.is_dir():
-        raise ScenarioError(path, "", _NOTHING, "a scenario file, not a folder")
+        raise error(path, "", _NOTHING, f"a {what}, not a folder")
     try:
-        text = path.read_text(encoding="utf-8")
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise ScenarioError(path, "", _NOTHING, "a UTF-8 text file") from None
-    try:
-        data = yaml.safe_load(text)
+        raise error(path, "", _NOTHING, "a UTF-8 text file") from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        raise ScenarioError(path, where, _NOTHING, f"valid YAML: {e.problem}") from None
+        raise error(path, where, _NOTHING, f"valid YAML: {e.problem}") from None
     except yaml.YAMLError as e:
-        raise ScenarioError(path, "", _NOTHING, f"valid YAML: {e}") from None
-    return parse(data, path)
+        raise error(path, "", _NOTHING, f"valid YAML: {e}") from None
+
+
+def load(path) -> Scenario:
+    """Read and check a scenario file."""
+    return parse(read_yaml(path, "scenario file"), Path(path))

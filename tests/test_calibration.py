@@ -159,13 +159,9 @@ def test_predict_forecasts_beyond_the_data(finished):
 
 
 def test_calibration_notebook_executes(finished, monkeypatch):
-    import nbformat
-    from nbclient import NotebookClient
+    from conftest import execute_notebook
 
     out, _ = finished
     monkeypatch.setenv("EBPSIM_CALIBRATION", str(out))
-    nb = nbformat.read(ROOT / "notebooks" / "calibration.ipynb", as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not any(o.get("output_type") == "error" for o in outputs)
+    outputs = execute_notebook("calibration.ipynb", ROOT)
     assert any("image/png" in o.get("data", {}) for o in outputs)
