@@ -45,6 +45,7 @@ class County:
     anchoring: float
     budget_room: float
     areas: str
+    platform_at_rd: bool
     municipalities: list[int] = field(default_factory=list)  # indices into Country arrays
 
 
@@ -88,6 +89,7 @@ class Country:
                 platform_host=r["platform_host_2012"], principle=s["principle"],
                 meeting_places=s["meeting_places"] == "1", decision_paths=s["decision_paths"] == "1",
                 anchoring=float(s["anchoring"]), budget_room=float(s["budget_room"]), areas=s["areas"],
+                platform_at_rd=s.get("platform_at_rd", "0") == "1",
             ))
         index = {c.code: c.index for c in counties}
 

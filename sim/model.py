@@ -95,7 +95,8 @@ class EBPModel(mesa.Model):
             settings.append(dict(principle=c.principle, meeting_places=c.meeting_places, decision_paths=c.decision_paths,
                                  anchoring=c.anchoring, budget_room=c.budget_room,
                                  areas=c.areas if c.areas == "auto" else c.areas.split(";"),
-                                 meetings_per_year=self.p["structure"]["network_meetings_per_year"], structure=True))
+                                 meetings_per_year=self.p["structure"]["network_meetings_per_year"], structure=True,
+                                 platform_at_rd=c.platform_at_rd))
         for key, override in self.p["county_overrides"].items():
             try:
                 county = self.country.county(key)

@@ -192,6 +192,7 @@ COUNTY_KEYS = {
     "areas": Param(None, "list of area keys, or 'auto'", "sim/data/structures.csv"),
     "meetings_per_year": Param(None, "meetings per year", "structure.network_meetings_per_year", 0, 52),
     "structure": Param(None, "true/false", "assumption: a county may have no regional structure at all"),
+    "platform_at_rd": Param(None, "0/1", "sim/data/structures.csv (seed 004 'FoU:s roll')", 0, 1),
 }
 
 

@@ -234,7 +234,7 @@ def _check_counties(file, path: str, value) -> None:
             elif k == "structure":
                 if not isinstance(v, bool):
                     raise ScenarioError(file, f"{p}.{k}", v, "true or false")
-            elif k in ("meeting_places", "decision_paths"):
+            elif k in ("meeting_places", "decision_paths", "platform_at_rd"):
                 if v not in (0, 1) or isinstance(v, float):
                     raise ScenarioError(file, f"{p}.{k}", v, "0 or 1 (or true/false)")
             else:

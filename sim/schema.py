@@ -48,7 +48,7 @@ def _county_settings() -> dict:
             props[k] = {"anyOf": [{"const": "auto"}, {"type": "array", "items": {"enum": list(AREAS)}}]}
         elif k == "structure":
             props[k] = {"type": "boolean"}
-        elif k in ("meeting_places", "decision_paths"):
+        elif k in ("meeting_places", "decision_paths", "platform_at_rd"):
             props[k] = {"anyOf": [{"type": "boolean"}, {"enum": [0, 1]}]}
         else:
             props[k] = _param(p)

@@ -112,6 +112,7 @@ class RegionalSupportStructure(mesa.Agent):
         self.exists = settings["structure"]
         self.meetings_per_year = settings["meetings_per_year"]
         self.fixed_areas = settings["areas"]  # 'auto' or a list of area keys that belong to the structure
+        self.platform_at_rd = bool(settings["platform_at_rd"])  # the R&D environment is the platform
         self.platform_leader: PlatformLeader | None = None
         self.leaders: list[list[DevelopmentLeader]] = [[] for _ in AREAS]
         self.linked = [False] * len(AREAS)
@@ -219,7 +220,8 @@ class RegionalSupportStructure(mesa.Agent):
             self.platform_leader.leave()
 
     def on_platform_start(self) -> None:
-        """A platform leader ties the county's R&D units, universities and fixed areas into one structure."""
+        """A platform leader ties the county's universities, fixed areas and - where the R&D environment is
+        the platform - its R&D units into one structure."""
         if self.fixed_areas != "auto":
             for area, key in enumerate(AREAS):
                 if key in self.fixed_areas and not self.linked[area]:
@@ -227,6 +229,11 @@ class RegionalSupportStructure(mesa.Agent):
         for uni in self.universities:
             self.link_organisation(uni, "university")
             uni.linked = True
+        if self.platform_at_rd:
+            for unit in self.rd_units:
+                if not unit.linked:
+                    unit.linked = True
+                    self.link_organisation(unit, "rd_unit")
 
     def consider_linking(self, area: int, u: float) -> None:
         if self.fixed_areas != "auto":
