@@ -103,6 +103,3 @@ class KnowledgeState:
         self.reached_month[newly] = month
         self.reached |= initiative
         self.begin_month()
-
-    def at_least(self, level: int) -> np.ndarray:
-        return self.level >= level
