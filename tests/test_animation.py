@@ -1,0 +1,143 @@
+"""`run.py animate`: the animation files of a run (sim/animation.py)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sim import animation
+from sim.model import EBPModel
+from sim.scenario import load
+
+SHORT = """\
+name: short
+description: eighteen months, for the animation tests
+period: {start: 2010-01, end: 2011-06}
+seed: 3
+variants:
+  as_reported: {reference: true, description: the 2012 principles}
+  all_unit: {description: every county on the unit principle, counties: {all: {principle: unit}}}
+  all_network: {description: every county on the network principle, counties: {all: {principle: network}}}
+"""
+
+
+@pytest.fixture(scope="module")
+def short(tmp_path_factory):
+    path = tmp_path_factory.mktemp("scen") / "short.yaml"
+    path.write_text(SHORT, encoding="utf-8")
+    return path
+
+
+def gif_frames(path):
+    with Image.open(path) as im:
+        assert im.format == "GIF"
+        return im.n_frames, im.size
+
+
+def test_frame_months():
+    assert animation.frame_months(18, 3) == [2, 5, 8, 11, 14, 17]
+    assert animation.frame_months(18, 4) == [3, 7, 11, 15, 17]  # the last month is always shown
+    assert animation.frame_months(132, 1) == list(range(132))
+
+
+def test_animate_writes_gif_html_png_and_mp4(short, tmp_path, capsys):
+    out = tmp_path / "anim" / "short.gif"
+    assert animation.main([str(short), "--every", "3", "--dpi", "40", "--out", str(out)]) == 0
+    n, size = gif_frames(out)
+    assert n == 6  # 18 months, one frame per 3 months
+    assert size == (640, 360)  # 16x9 inches at 40 dpi
+    html = (tmp_path / "anim" / "short.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "Scenario short: as_reported" in html
+    assert html.count("data:image/png;base64") == 6  # every frame embedded ...
+    assert "animation" in html and "play" in html.lower()  # ... in matplotlib's player with its controls
+    with Image.open(tmp_path / "anim" / "short.png") as im:
+        assert im.size == (640, 360)
+    mp4 = tmp_path / "anim" / "short.mp4"
+    if shutil.which("ffmpeg"):
+        assert mp4.stat().st_size > 1000 and mp4.read_bytes()[4:8] == b"ftyp"
+    else:
+        assert not mp4.exists() and "ffmpeg" in capsys.readouterr().err
+
+
+def test_two_variants_side_by_side(short, tmp_path):
+    sc = load(short)
+    paths = animation.render(sc, ["all_unit", "all_network"], tmp_path / "two.gif", every=6, formats=("gif", "png"), dpi=40)
+    n, size = gif_frames(paths["gif"])
+    assert n == 3 and size == (640, 360)
+    # the two maps are the two variants, in step: they differ where the principles differ
+    with Image.open(paths["png"]) as im:
+        px = np.asarray(im.convert("RGB"), dtype=int)
+    left, right = px[70:, 5:185], px[70:, 188:368]  # below the titles
+    assert np.abs(left - right).sum() > 0
+
+
+def test_unit_and_network_look_different(short):
+    """Unit: linked leaders in a tight ring round the platform; network: out with the municipalities,
+    joined by colleague ties as wide as they are strong."""
+    sc = load(short)
+    layout = None
+    for variant in ("all_unit", "all_network"):
+        m = EBPModel(seed=sc.seed, params=sc.params(variant))
+        layout = layout or animation.Layout.build(m.country, m.provider_muni)
+        while m.steps < m.n_months:
+            m.step()
+        f = animation.snapshot(m, layout)
+        linked = f.leader_xy[f.leader_linked]
+        assert len(linked) > 10
+        hub_dist = np.array([np.hypot(*(seg[1] - seg[0])) for seg in f.member_segs])
+        if variant == "all_unit":
+            assert hub_dist.max() < 1.5 * layout.spacing
+            assert np.allclose(f.colleague_w, 1.0)
+        else:
+            assert np.median(hub_dist) > 2 * layout.spacing
+            assert f.colleague_w.min() < 1.0
+        assert f.state.shape == (m.n_municipalities,) and f.provider_reached.shape == m.provider_muni.shape
+
+
+def test_layout_is_deterministic_and_inside_the_map():
+    m = EBPModel(seed=1)
+    a = animation.Layout.build(m.country, m.provider_muni)
+    b = animation.Layout.build(m.country, m.provider_muni)
+    assert np.array_equal(a.muni_xy, b.muni_xy) and np.array_equal(a.provider_xy, b.provider_xy)
+    assert len(a.names) == 21 and "Västra Götalands län" in a.names
+    for xy in (a.muni_xy, a.provider_xy, a.centre):
+        assert (xy[:, 0] > a.xlim[0]).all() and (xy[:, 0] < a.xlim[1]).all()
+        assert (xy[:, 1] > a.ylim[0]).all() and (xy[:, 1] < a.ylim[1]).all()
+    # clusters of different counties do not overlap
+    d = np.hypot(*(a.centre[:, None, :] - a.centre[None, :, :]).transpose(2, 0, 1)) + np.eye(21) * 99
+    assert (d > (a.radius[:, None] + a.radius[None, :]) * 0.95).all()
+
+
+def test_municipality_state():
+    level = np.array([[0, 1, 2, 3, 3], [0, 0, 0, 1, 2], [3, 3, 3, 3, 3]])
+    assert animation.municipality_state(level, "most").tolist() == [2, 0, 3]
+    assert animation.municipality_state(level, "any").tolist() == [3, 2, 3]
+    assert animation.municipality_state(level, "elderly").tolist() == [1, 0, 3]
+
+
+def test_unknown_variant_exits_2_with_the_names(short, tmp_path, capsys):
+    assert animation.main([str(short), "--variant", "all_units", "--out", str(tmp_path / "x.gif")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown variant 'all_units'" in err and "as_reported, all_unit, all_network" in err
+    assert "Traceback" not in err and not (tmp_path / "x.gif").exists()
+
+
+def test_bad_scenario_and_options_exit_2(tmp_path, capsys):
+    assert animation.main([str(tmp_path / "missing.yaml")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nvariants:\n  a: {reference: true, providers: {pass_on_rate: 7}}\n", encoding="utf-8")
+    assert animation.main([str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "pass_on_rate" in err and "Traceback" not in err
+    good = tmp_path / "good.yaml"
+    good.write_text(SHORT, encoding="utf-8")
+    assert animation.main([str(good), "--every", "0"]) == 2
+    assert "--every" in capsys.readouterr().err
+    assert animation.main([str(good), "--variant", "all_unit", "--variant", "all_network", "--variant", "as_reported"]) == 2
+    assert "at most two" in capsys.readouterr().err
+    assert animation.main([str(good), "--formats", "gif,avi"]) == 2
+    assert "avi" in capsys.readouterr().err
