@@ -9,6 +9,7 @@
     python run.py schema                            print the JSON schema of scenario files
     python run.py calibrate [CONFIG] [--workers N] [--resume DIR]   fit the model to the reported figures
     python run.py predict DIR --observable NAME [--until YYYY-MM]  forecast from a calibration's posterior
+    python run.py animate SCENARIO.yaml [--variant NAME ...] --out FILE   an animated run for workshops
 """
 
 from __future__ import annotations
@@ -140,9 +141,16 @@ def cmd_predict(argv) -> int:
     return predict_main(argv)
 
 
+def cmd_animate(argv) -> int:
+    from sim.animation import main as animate
+
+    return animate(argv)
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"validate": cmd_validate, "schema": cmd_schema, "calibrate": cmd_calibrate, "predict": cmd_predict}
+    commands = {"validate": cmd_validate, "schema": cmd_schema, "calibrate": cmd_calibrate, "predict": cmd_predict,
+                "animate": cmd_animate}
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])
     return cmd_run(argv)
