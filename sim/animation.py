@@ -329,8 +329,8 @@ class MapPanel:
                                facecolors="none", edgecolors=BLACK, linewidths=1.3, zorder=7)
         halo = [patheffects.withStroke(linewidth=3, foreground="white")]
         label_fs = 9.5 * fs
-        for (x, y, ha, va), name in zip(self._place_labels(label_fs), L.names):
-            ax.text(x, y, name, ha=ha, va=va, fontsize=label_fs, color="#222222", zorder=8, path_effects=halo)
+        self.labels = [ax.text(x, y, name, ha=ha, va=va, fontsize=label_fs, color="#222222", zorder=8, path_effects=halo)
+                       for (x, y, ha, va), name in zip(self._place_labels(label_fs), L.names)]
         self.stats = ax.text(0.02, 0.985, "", transform=ax.transAxes, ha="left", va="top", fontsize=13 * fs,
                              linespacing=1.35, zorder=9, path_effects=halo)
         self.muni_rgba = np.array([matplotlib.colors.to_rgba(STATE_COLOURS[k]) for k in sorted(STATE_COLOURS)])
@@ -344,7 +344,8 @@ class MapPanel:
         L, ppu = self.layout, self.ppu
         h = fontsize * 1.25 / ppu
         char = fontsize * 0.56 / ppu
-        boxes = []
+        W, H = L.xlim[1] - L.xlim[0], L.ylim[1] - L.ylim[0]
+        boxes = [(L.xlim[0], L.ylim[1] - 0.14 * H, L.xlim[0] + 0.36 * W, L.ylim[1])]  # the figures in the corner
         pts = np.vstack([L.muni_xy, L.centre])
         gap = 0.35 * L.spacing
         out = [None] * len(L.names)
@@ -380,7 +381,8 @@ class MapPanel:
         return out
 
     def artists(self):
-        return [self.member, self.colleague, self.rd_links, self.uni_links, self.providers, self.munis, self.rd,
+        """What changes from frame to frame (and the names, drawn again on top of it)."""
+        return self.labels + [self.member, self.colleague, self.rd_links, self.uni_links, self.providers, self.munis, self.rd,
                 self.uni, self.leaders, self.hubs, self.stats]
 
     def update(self, f: Frame):
@@ -477,6 +479,9 @@ class Timeline:
                       ncol=2 if ax is self.ax_money else 1)
         self.ax_reach.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
 
+    def artists(self):
+        return [self.date] + [line for lines in self.lines for line in lines.values()]
+
     def update(self, month: int, label: str):
         self.date.set_text(label)
         out = [self.date]
@@ -546,13 +551,57 @@ def build_figure(scenario, variants, models, layout, dpi=100, area="most"):
     return fig, panels, timeline
 
 
+class Blitter:
+    """Draws a figure's still parts once and, each frame, only the artists that change on top of them.
+
+    The changing artists are marked animated (the figure's own draw leaves them out); `draw()` restores
+    the still background and draws them, in z-order, into the Agg canvas; `rgba()` and `png()` read it.
+    """
+
+    def __init__(self, fig, artists):
+        self.fig = fig
+        self.canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        self.artists = sorted(artists, key=lambda a: a.get_zorder())
+        for a in self.artists:
+            a.set_animated(True)
+        self.background = None
+
+    def draw(self) -> None:
+        if self.background is None or self.canvas.get_width_height() != self._size:
+            self.canvas.draw()
+            self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+            self._size = self.canvas.get_width_height()
+        else:
+            self.canvas.restore_region(self.background)
+        for a in self.artists:
+            if a.axes is not None:
+                a.axes.draw_artist(a)
+            else:
+                self.fig.draw_artist(a)
+
+    def rgba(self) -> bytes:
+        return bytes(self.canvas.buffer_rgba())
+
+    def png(self, compress_level: int = 6) -> bytes:
+        from io import BytesIO
+
+        from PIL import Image
+
+        w, h = self.canvas.get_width_height()
+        buf = BytesIO()
+        Image.frombuffer("RGBA", (w, h), self.rgba(), "raw", "RGBA", 0, 1).convert("RGB").save(
+            buf, format="png", compress_level=compress_level)
+        return buf.getvalue()
+
+
 class _RenderedFrame:
     """Stands in for the figure towards matplotlib's movie writers: the figure is drawn once per frame and
     every writer (GIF, MP4, HTML) gets the same pixels, instead of each drawing it again."""
 
-    def __init__(self, fig):
+    def __init__(self, fig, artists):
         self.fig = fig
-        self.canvas = FigureCanvasAgg(fig)
+        self.blitter = Blitter(fig, artists)
+        self.canvas = self.blitter.canvas
         self._rgba = None
         self._paletted = None
 
@@ -567,8 +616,8 @@ class _RenderedFrame:
         self.fig.set_size_inches(*args, **kwargs)
 
     def render(self) -> None:
-        self.canvas.draw()
-        self._rgba = bytes(self.canvas.buffer_rgba())
+        self.blitter.draw()
+        self._rgba = self.blitter.rgba()
         self._paletted = None
 
     def paletted(self):
@@ -637,7 +686,7 @@ def render(scenario, variants, out, every: int = 1, fps: float = 6, formats=FORM
     if "html" in paths:
         writers.append((mpl_animation.HTMLWriter(fps=fps, embed_frames=True, default_mode="once", embed_limit=2000),
                         paths["html"]))
-    frame = _RenderedFrame(fig)
+    frame = _RenderedFrame(fig, [a for p in panels for a in p.artists()] + timeline.artists())
     with contextlib.ExitStack() as stack:
         for w, path in writers:
             stack.enter_context(w.saving(frame, path, dpi))
@@ -658,7 +707,8 @@ def render(scenario, variants, out, every: int = 1, fps: float = 6, formats=FORM
             f"</head><body><h1>ebpsim — {title}</h1>\n{player}\n</body></html>\n", encoding="utf-8")
     if "png" in paths:
         update(len(months) - 1)
-        fig.savefig(paths["png"], dpi=dpi)
+        frame.render()
+        paths["png"].write_bytes(frame.blitter.png())
     return paths
 
 

@@ -132,6 +132,7 @@ def _map_figure(model: AppModel):
     fig = Figure(figsize=(9.0, 9.6), dpi=90, facecolor="white")
     ax = fig.add_axes([0.0, 0.0, 0.64, 0.98])
     panel = MapPanel(ax, model.layout, model)
+    panel.blitter = animation.Blitter(fig, panel.artists())  # the still map is drawn once
     handles, title = legend_handles()
     lax = fig.add_axes([0.645, 0.02, 0.355, 0.96])
     lax.axis("off")
@@ -155,13 +156,22 @@ def MapView(model: AppModel):
         solara.Div(date, classes=["ebp-date"], style={"font-size": "2.2em", "font-weight": "bold", "line-height": "1.2"})
         solara.Text(f"month {steps} of {model.n_months} · {s['principle']} · {s['takeover']}",
                     classes=["ebp-steps"], style={"font-size": "1.05em"})
-        _Picture(fig, dependencies=[update_counter.value, id(model), steps])
+        _MapPicture(panel, dependencies=[update_counter.value, id(model), steps])
 
 
 def _png(fig) -> bytes:
     buf = io.BytesIO()
-    FigureCanvasAgg(fig).print_png(buf)
+    FigureCanvasAgg(fig).print_png(buf, pil_kwargs={"compress_level": 1})  # fast to make, fine to send
     return buf.getvalue()
+
+
+@solara.component
+def _MapPicture(panel, dependencies):
+    def draw():
+        panel.blitter.draw()
+        return panel.blitter.png(compress_level=1)
+
+    solara.Image(solara.use_memo(draw, dependencies=dependencies), width="100%")
 
 
 @solara.component
@@ -171,53 +181,72 @@ def _Picture(fig, dependencies):
     solara.Image(data, width="100%")
 
 
-def _lines_figure(model: AppModel, names: dict, title: str, ylabel: str, share: bool = True):
-    x, series = model.series(list(names))
-    fig = Figure(figsize=(5.6, 3.2), dpi=100)
-    ax = fig.add_subplot(111)
-    for i, (k, label) in enumerate(names.items()):
-        ax.plot(x, series[k], color=PALETTE[i % len(PALETTE)], lw=2.5, label=label)
-    end = model.start_year + (model.start_date.month - 1 + model.n_months) / 12
-    ax.set_xlim(model.start_year + (model.start_date.month - 1) / 12, end)
-    if share:
-        ax.set_ylim(0, 1.02)
-        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-    else:
-        ax.set_ylim(bottom=0)
-    ax.set_title(title, fontsize=12, loc="left")
-    ax.set_ylabel(ylabel, fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.tick_params(labelsize=10)
-    ax.legend(fontsize=9, loc="upper left")
-    fig.tight_layout()
-    return fig
+class _Lines:
+    """A small time-series plot whose lines are updated in place each month (not redrawn from scratch)."""
+
+    def __init__(self, model: AppModel, names: dict, title: str, ylabel: str, share: bool = True, colours=None):
+        self.share = share
+        self.fig = Figure(figsize=(5.6, 3.2), dpi=100)
+        ax = self.ax = self.fig.add_subplot(111)
+        colours = colours or PALETTE
+        self.lines = {k: ax.plot([], [], color=colours[i % len(colours)], lw=2.5, label=label)[0]
+                      for i, (k, label) in enumerate(names.items())}
+        first = model.start_year + (model.start_date.month - 1) / 12
+        ax.set_xlim(first, first + model.n_months / 12)
+        ax.set_ylim(0, 1.02 if share else 2.0)
+        if share:
+            ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%d"))
+        ax.set_title(title, fontsize=12, loc="left")
+        ax.set_ylabel(ylabel, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=10)
+        ax.legend(fontsize=9, loc="upper left")
+        self.fig.tight_layout()
+
+    def update(self, model: AppModel) -> Figure:
+        x, series = model.series(list(self.lines))
+        top = 0.0
+        for k, line in self.lines.items():
+            line.set_data(x, series[k])
+            if len(x):
+                top = max(top, float(np.nanmax(series[k])))
+        if not self.share:
+            want = max(2.0, 1.3 * top)
+            if want > self.ax.get_ylim()[1]:
+                self.ax.set_ylim(0, want)
+        return self.fig
+
+
+def _plot(model: AppModel, key: str, make):
+    """Render one of the plots: made once per model, its lines updated every month."""
+    update_counter.get()
+    panel = solara.use_memo(make, dependencies=[id(model)])
+    with model.lock:
+        fig = panel.update(model)
+        steps = model.steps
+    _Picture(fig, dependencies=[update_counter.value, id(model), steps, key])
 
 
 @solara.component
 def ReachPlot(model: AppModel):
-    update_counter.get()
-    fig = _lines_figure(model, {"reach_any": "reached by the initiative", "salar_event_share": "at a SALAR national event"},
-                        "Reach: share of the 290 municipalities", "share")
-    _Picture(fig, dependencies=[update_counter.value, id(model), model.steps])
+    _plot(model, "reach", lambda: _Lines(
+        model, {"reach_any": "reached by the initiative", "salar_event_share": "at a SALAR national event"},
+        "Reach: share of the 290 municipalities", "share"))
 
 
 @solara.component
 def AdoptionPlot(model: AppModel):
-    update_counter.get()
-    fig = _lines_figure(model, {f"adoption_{a}": a.replace("_", " ") for a in AREAS},
-                        "Municipalities using EBP, by programme area", "share")
-    _Picture(fig, dependencies=[update_counter.value, id(model), model.steps])
+    _plot(model, "adoption", lambda: _Lines(
+        model, {f"adoption_{a}": a.replace("_", " ") for a in AREAS}, "Municipalities using EBP, by programme area",
+        "share"))
 
 
 @solara.component
 def MoneyPlot(model: AppModel):
-    update_counter.get()
-    fig = _lines_figure(model, {"state_spending": "state", "principal_spending": "principals"},
-                        "Money for the structures", "SEK million a month", share=False)
-    for line, colour in zip(fig.axes[0].lines, (BLUE, VERMILLION)):
-        line.set_color(colour)
-    fig.axes[0].legend(fontsize=9, loc="upper left")
-    _Picture(fig, dependencies=[update_counter.value, id(model), model.steps])
+    _plot(model, "money", lambda: _Lines(
+        model, {"state_spending": "state", "principal_spending": "principals"}, "Money for the structures",
+        "SEK million a month", share=False, colours=[BLUE, VERMILLION]))
 
 
 @solara.component
@@ -227,7 +256,7 @@ def Dashboard(model: AppModel):
     (Laid out here rather than through SolaraViz's draggable grid, whose script does not load with the
     Vue 3 front end that solara-assets ships for offline use.)
     """
-    with solara.Columns([3, 2], style={"align-items": "flex-start"}):
+    with solara.Columns([1, 1], style={"align-items": "flex-start"}):
         MapView(model)
         with solara.Column():
             ReachPlot(model)

@@ -112,9 +112,9 @@ def server():
         pytest.skip("the solara command is not installed")
     port = _free_port()
     log = tempfile.TemporaryFile()
-    env = {**os.environ, "SOLARA_CHECK_VERSION": "False", "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}  # no calls home
     proc = subprocess.Popen([str(solara_bin), "run", "sim/app.py", "--port", str(port), "--host", "127.0.0.1",
-                             "--production", "--no-open"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
+                             "--production", "--no-open", "--no-check-version"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
                             start_new_session=True)
     try:
         _wait_http(f"http://127.0.0.1:{port}/", 45, proc)
