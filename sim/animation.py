@@ -31,6 +31,7 @@ import contextlib
 import html
 import json
 import math
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -621,13 +622,16 @@ class _RenderedFrame:
         self._paletted = None
 
     def paletted(self):
-        """The frame with a 256-colour palette (what a GIF holds; also a small, lossless PNG)."""
+        """The frame with a 256-colour palette (what a GIF holds; also a small PNG): the fixed palette of
+        `gif_palette`, so that every frame shows the legend's colours exactly, however few pixels have them."""
         if self._paletted is None:
             from PIL import Image
 
             w, h = self.canvas.get_width_height()
-            im = Image.frombuffer("RGBA", (w, h), self._rgba, "raw", "RGBA", 0, 1).convert("RGB")
-            self._paletted = im.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+            px = np.frombuffer(self._rgba, dtype=np.uint8).reshape(h, w, 4)
+            im = Image.frombuffer("P", (w, h), _to_palette(px).tobytes(), "raw", "P", 0, 1)
+            im.putpalette(gif_palette().getpalette())
+            self._paletted = im
         return self._paletted
 
     def savefig(self, fname, format=None, dpi=None, **kwargs):  # noqa: A002  (matplotlib's name)
@@ -637,6 +641,63 @@ class _RenderedFrame:
             self.paletted().save(fname, format="png")
         else:
             raise ValueError(f"frame format {format!r} not supported")
+
+
+_PALETTE_IMAGE = None
+
+
+def gif_palette():
+    """A fixed 256-colour palette: the picture's colours, their blends with white, the sea and black (the
+    anti-aliased edges), and greys."""
+    global _PALETTE_IMAGE
+    if _PALETTE_IMAGE is None:
+        from PIL import Image
+
+        rgb = lambda c: np.array(matplotlib.colors.to_rgb(c)) * 255  # noqa: E731
+        keys = [rgb(c) for c in PALETTE[:7]] + [rgb(c) for c in (STATE_COLOURS[UNAWARE], COAST)]
+        white, sea, black = rgb("white"), rgb(SEA), rgb("black")
+        cols = [rgb(c) for c in (LAND, SEA)]
+        for k in keys:
+            cols += [k + t * (white - k) for t in (0, 0.15, 0.3, 0.45, 0.6, 0.75, 0.88)]
+            cols += [k + t * (sea - k) for t in (0.3, 0.6, 0.85)]
+            cols += [k + t * (black - k) for t in (0.25, 0.5, 0.75)]
+        cols += [np.full(3, g) for g in range(0, 241, 10)]  # greys, none so near white that white maps to them
+        cols += [white] * (256 - len(cols))
+        flat = np.clip(np.rint(np.array(cols)), 0, 255).astype(np.uint8).reshape(-1)
+        _PALETTE_IMAGE = Image.new("P", (1, 1))
+        _PALETTE_IMAGE.putpalette(flat.tolist())
+    return _PALETTE_IMAGE
+
+
+_LUT = {}
+
+
+def _to_palette(px: np.ndarray) -> np.ndarray:
+    """Each pixel's nearest colour of `gif_palette` (exact; looked up in a table filled as colours appear)."""
+    if not _LUT:
+        _LUT["index"] = np.zeros(1 << 24, dtype=np.uint8)
+        _LUT["known"] = np.zeros(1 << 24, dtype=bool)
+        _LUT["palette"] = np.array(gif_palette().getpalette()[:768], dtype=np.int32).reshape(256, 3)
+    rgb = px[..., :3].astype(np.uint32)
+    packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    new = np.unique(packed[~_LUT["known"][packed]])
+    if len(new):
+        cols = np.stack([(new >> 16) & 255, (new >> 8) & 255, new & 255], axis=1).astype(np.int32)
+        d = ((cols[:, None, :] - _LUT["palette"][None, :, :]) ** 2).sum(axis=2)
+        _LUT["index"][new] = d.argmin(axis=1)
+        _LUT["known"][new] = True
+    return _LUT["index"][packed]
+
+
+# matplotlib's HTML player takes its button icons from a web font on a CDN; workshops may be offline
+_PLAYER_ICONS = {"fa-minus": "&minus;", "fa-fast-backward": "&#x2759;&#x25C0;&#x25C0;", "fa-step-backward": "&#x25C0;&#x2759;",
+                 "fa-play fa-flip-horizontal": "&#x25C0;", "fa-pause": "&#x2759;&#x2759;", "fa-play": "&#x25B6;",
+                 "fa-step-forward": "&#x2759;&#x25B6;", "fa-fast-forward": "&#x25B6;&#x25B6;&#x2759;", "fa-plus": "+"}
+
+
+def _offline_player(snippet: str) -> str:
+    snippet = re.sub(r'<link rel="stylesheet"\s+href="[^"]*font-awesome[^"]*">', "", snippet)
+    return re.sub(r'<i class="fa ([a-z -]+)"></i>', lambda m: _PLAYER_ICONS.get(m.group(1), m.group(1)), snippet)
 
 
 class _GifWriter(mpl_animation.PillowWriter):
@@ -698,12 +759,13 @@ def render(scenario, variants, out, every: int = 1, fps: float = 6, formats=FORM
             if progress:
                 progress(i + 1, len(months))
     if "html" in paths:
-        player = paths["html"].read_text(encoding="utf-8")
+        player = _offline_player(paths["html"].read_text(encoding="utf-8"))
         title = html.escape(fig.texts[0].get_text())
         paths["html"].write_text(
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>ebpsim — {title}</title>"
-            "<style>body{font-family:sans-serif;margin:1em} .animation img{max-width:100%;height:auto}</style>"
+            "<style>body{font-family:sans-serif;margin:1em} .animation img{max-width:100%;height:auto}"
+            " .anim-buttons button{font-size:1.5em;min-width:2.6em;margin:0.1em}</style>"
             f"</head><body><h1>ebpsim — {title}</h1>\n{player}\n</body></html>\n", encoding="utf-8")
     if "png" in paths:
         update(len(months) - 1)

@@ -52,7 +52,8 @@ def test_animate_writes_gif_html_png_and_mp4(short, tmp_path, capsys):
     html = (tmp_path / "anim" / "short.html").read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and "Scenario short: as_reported" in html
     assert html.count("data:image/png;base64") == 6  # every frame embedded ...
-    assert "animation" in html and "play" in html.lower()  # ... in matplotlib's player with its controls
+    assert 'aria-label="Play"' in html and "anim-slider" in html  # ... in matplotlib's player with its controls
+    assert "font-awesome" not in html and 'class="fa ' not in html  # which works offline
     with Image.open(tmp_path / "anim" / "short.png") as im:
         assert im.size == (640, 360)
     mp4 = tmp_path / "anim" / "short.mp4"
@@ -72,6 +73,21 @@ def test_two_variants_side_by_side(short, tmp_path):
         px = np.asarray(im.convert("RGB"), dtype=int)
     left, right = px[70:, 5:185], px[70:, 188:368]  # below the titles
     assert np.abs(left - right).sum() > 0
+
+
+def test_gif_keeps_the_legend_colours(short, tmp_path):
+    """Every frame shows the knowledge-state colours exactly (a fixed palette, not one fitted per frame)."""
+    sc = load(short)
+    paths = animation.render(sc, ["as_reported"], tmp_path / "c.gif", every=9, formats=("gif",), dpi=40)
+    with Image.open(paths["gif"]) as im:
+        for i in range(im.n_frames):
+            im.seek(i)
+            rgb_frame = im.convert("RGB")
+            assert rgb_frame.getpixel((2, 2)) == (255, 255, 255)  # the background stays white
+            colours = {c for _, c in rgb_frame.getcolors(1 << 16)}
+            for state, hexcol in animation.STATE_COLOURS.items():
+                rgb = tuple(int(hexcol[k:k + 2], 16) for k in (1, 3, 5))
+                assert rgb in colours, (i, animation.STATE_LABELS[state])
 
 
 def test_unit_and_network_look_different(short):
