@@ -10,6 +10,7 @@
     python run.py calibrate [CONFIG] [--workers N] [--resume DIR]   fit the model to the reported figures
     python run.py predict DIR --observable NAME [--until YYYY-MM]  forecast from a calibration's posterior
     python run.py animate SCENARIO.yaml [--variant NAME ...] --out FILE   an animated run for workshops
+    python run.py app [--port P] [--host H]         the live app in a browser (http://localhost:8765)
 """
 
 from __future__ import annotations
@@ -147,10 +148,36 @@ def cmd_animate(argv) -> int:
     return animate(argv)
 
 
+def cmd_app(argv) -> int:
+    """Start the live app: `solara run sim/app.py`, with no calls home, so it works offline in a workshop."""
+    import os
+    import subprocess
+
+    ap = argparse.ArgumentParser(prog="run.py app", description="Start the live app (Mesa SolaraViz) in a browser.")
+    ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--host", default="localhost", help="0.0.0.0 to let others in the room connect")
+    ap.add_argument("--no-open", action="store_true", help="do not open a browser window")
+    args = ap.parse_args(argv)
+    solara = Path(sys.executable).parent / "solara"
+    if not solara.exists():
+        return fail(f"the solara command is missing beside {sys.executable}; install the project with "
+                    "`pip install -e .`")
+    cmd = [str(solara), "run", "sim/app.py", "--production", "--no-check-version",
+           "--port", str(args.port), "--host", args.host]
+    if args.no_open:
+        cmd.append("--no-open")
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    print(f"ebpsim app on http://{args.host}:{args.port}/  (Ctrl-C stops it)", file=sys.stderr)
+    try:
+        return subprocess.call(cmd, cwd=ROOT, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {"validate": cmd_validate, "schema": cmd_schema, "calibrate": cmd_calibrate, "predict": cmd_predict,
-                "animate": cmd_animate}
+                "animate": cmd_animate, "app": cmd_app}
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])
     return cmd_run(argv)

@@ -269,6 +269,7 @@ def Page():
     """One model per browser session, so two people at the same server do not share a run."""
     first = solara.use_memo(lambda: AppModel(), dependencies=[])
     model = solara.use_reactive(first)  # SolaraViz's Reset puts the new model here
+    solara.Title(TITLE)  # the browser tab reads "ebpsim …", not "Solara"
     with solara.Column(style={"width": "100%"}):
         SolaraViz(model, components=[], model_params=model_params, play_interval=150, name=TITLE)
         Dashboard(model.value)

@@ -14,14 +14,23 @@ from pathlib import Path
 
 import pytest
 
-solara = pytest.importorskip("solara", reason="the app needs solara (pip install -e '.[app]')")
-v = pytest.importorskip("ipyvuetify")
-ipywidgets = pytest.importorskip("ipywidgets")
+import ipyvuetify as v
+import ipywidgets
+import solara
 
-from sim import app  # noqa: E402
+from sim import app
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
+# .ci/run installs chromium and sets this, so that there a missing browser fails instead of skipping.
+REQUIRE_BROWSER = os.environ.get("EBPSIM_REQUIRE_BROWSER") == "1"
+
+
+def _needs(ok: bool, why: str) -> None:
+    if not ok:
+        if REQUIRE_BROWSER:
+            pytest.fail(why + " (EBPSIM_REQUIRE_BROWSER=1)")
+        pytest.skip(why)
 
 
 def test_levers_become_parameters():
@@ -107,15 +116,11 @@ def _wait_http(url: str, timeout: float, proc) -> None:
 
 @pytest.fixture
 def server():
-    solara_bin = Path(sys.executable).parent / "solara"
-    if not solara_bin.exists():
-        pytest.skip("the solara command is not installed")
+    """The app as the README starts it: `python run.py app`."""
     port = _free_port()
     log = tempfile.TemporaryFile()
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}  # no calls home
-    proc = subprocess.Popen([str(solara_bin), "run", "sim/app.py", "--port", str(port), "--host", "127.0.0.1",
-                             "--production", "--no-open", "--no-check-version"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "run.py", "app", "--port", str(port), "--host", "127.0.0.1", "--no-open"],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_http(f"http://127.0.0.1:{port}/", 45, proc)
         yield f"http://127.0.0.1:{port}/"
@@ -134,9 +139,8 @@ def server():
 
 
 def test_play_in_a_headless_browser(server):
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    _needs(CHROMIUM.exists(), "no /usr/bin/chromium (apt-get install chromium)")
+    from playwright import sync_api
     with tempfile.TemporaryDirectory() as profile, sync_api.sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(
             profile, executable_path=str(CHROMIUM), headless=True, viewport={"width": 1600, "height": 1000},
@@ -147,6 +151,7 @@ def test_play_in_a_headless_browser(server):
             page.set_default_timeout(30_000)
             page.goto(server, timeout=30_000)
             date = page.locator(".ebp-date")
+            sync_api.expect(page).to_have_title(app.TITLE, timeout=30_000)
             sync_api.expect(date).to_have_text("January 2010 (start)", timeout=30_000)
             assert page.locator(".ebp-steps").inner_text().startswith("month 0 of 132")
             page.get_by_role("button", name="▶").click()
