@@ -37,7 +37,7 @@ from sim.model import EBPModel  # noqa: E402
 from sim.observables import OBSERVABLES  # noqa: E402
 from sim.output import manifest  # noqa: E402
 from sim.parameters import flat_spec  # noqa: E402
-from sim.plots import PALETTE  # noqa: E402
+from sim.plots import PALETTE, save_figure, year_axis  # noqa: E402
 from sim.scenario import _NOTHING, ScenarioError, _unknown, load, read_yaml, systematic_resample  # noqa: E402
 
 from .abc import ABCState, UniformPrior, smc  # noqa: E402
@@ -303,9 +303,7 @@ def plot_posterior(gen, prior: UniformPrior, out: Path) -> None:
                 ax.set_ylabel(prior.names[i].split(".", 1)[-1], fontsize=8)
             ax.tick_params(labelsize=7)
     fig.suptitle("Posterior: marginals (diagonal, over the prior range) and pairs")
-    fig.tight_layout()
-    fig.savefig(out / "posterior.png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, out / "posterior.png", dpi=100)
 
 
 def plot_fit(runs, reader: Reader, targets, base, out: Path) -> None:
@@ -325,11 +323,9 @@ def plot_fit(runs, reader: Reader, targets, base, out: Path) -> None:
         ax.set_title(f"{o} ({county})", fontsize=10)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
+        year_axis(ax, every=3)
     axes[0][0].legend(fontsize=8)
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    fig.savefig(out / "fit.png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, out / "fit.png", dpi=100)
 
 
 def write_markdown(cfg, state, fit, pat, ident, out: Path) -> None:
@@ -468,10 +464,8 @@ def predict_main(argv) -> int:
     ax.set_title(f"Forecast: {OBSERVABLES[args.observable]} ({args.county})", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    fig.savefig(args.calibration / f"{stem}.png", dpi=110)
-    plt.close(fig)
+    year_axis(ax)
+    save_figure(fig, args.calibration / f"{stem}.png")
     for year in sorted({d[:4] for d in table["date"]}):
         r = table[table["date"] == f"{year}-12"]
         if len(r):

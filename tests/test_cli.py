@@ -30,12 +30,18 @@ def test_default_run_writes_a_complete_results_folder(tmp_path):
     assert man["packages"]["mesa"].startswith("3.") and man["code_revision"]
 
 
-def test_same_seed_gives_the_same_numbers(tmp_path):
-    for k in ("a", "b"):
-        assert run("--seed", "3", "--replicates", "2", "--out", str(tmp_path / k), "--quiet").returncode == 0
+def test_same_seed_gives_the_same_numbers_with_one_or_two_workers(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: short\nperiod: {start: 2010-01, end: 2011-12}\nreplicates: 3\n"
+                    "variants:\n  reported: {reference: true}\n", encoding="utf-8")
+    for k, workers in (("a", "1"), ("b", "2")):
+        res = run(str(path), "--seed", "3", "--workers", workers, "--out", str(tmp_path / k), "--quiet")
+        assert res.returncode == 0, res.stderr
     a = pd.read_parquet(tmp_path / "a" / "timeseries.parquet")
     b = pd.read_parquet(tmp_path / "b" / "timeseries.parquet")
+    assert len(a) and a["replicate"].nunique() == 3
     pd.testing.assert_frame_equal(a, b)
+    assert (tmp_path / "a" / "summary.csv").read_bytes() == (tmp_path / "b" / "summary.csv").read_bytes()
 
 
 def test_existing_folder_is_refused_without_traceback(tmp_path):
