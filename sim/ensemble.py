@@ -60,10 +60,10 @@ class Store:
     def array(self, variant: str, mode: str = "r+") -> np.memmap:
         p = self.path(variant)
         if not p.exists():
+            # A sparse file of zeros: a row is read only after its run is marked done (`completed`), and
+            # not filling it keeps the whole ensemble out of memory when it is created.
             arr = np.lib.format.open_memmap(p, mode="w+", dtype=np.float32,
                                             shape=(self.scenario.replicates,) + self.shape)
-            arr[:] = np.nan
-            arr.flush()
             del arr
         return np.load(p, mmap_mode=mode)
 

@@ -74,12 +74,11 @@ def build(store, timeseries: str = "all") -> dict[str, pd.DataFrame]:
     ref = sc.reference
     for p_i, place in enumerate(pl):
         for v in sc.variants:
-            vals = np.asarray(arrays[v][reps[v]][:, ye, p_i, :], dtype=float)  # (R, years, obs)
+            vals = _read(arrays[v], reps[v], p_i)[:, ye]  # (R, years, obs)
             summary_rows.append(_stats(vals, v, place, dates[ye], names))
             if v != ref:
                 common = np.intersect1d(reps[v], reps[ref])
-                diff = (np.asarray(arrays[v][common][:, ye, p_i, :], dtype=float)
-                        - np.asarray(arrays[ref][common][:, ye, p_i, :], dtype=float))
+                diff = _read(arrays[v], common, p_i)[:, ye] - _read(arrays[ref], common, p_i)[:, ye]
                 comparison_rows.append(_stats(diff, v, place, dates[ye], names, reference=ref))
     summary = pd.concat(summary_rows, ignore_index=True)
     _atomic_csv(summary, folder / "summary.csv")
@@ -90,6 +89,14 @@ def build(store, timeseries: str = "all") -> dict[str, pd.DataFrame]:
         write_timeseries(store, reps, dates, pl, names, national_only=(timeseries == "national"))
     plot_ensemble(store, reps, dates, pl, names)
     return {"summary": summary, "comparison": comparison}
+
+
+def _read(arr: np.ndarray, reps, place: int, observable=slice(None)) -> np.ndarray:
+    """The given replicates of one place (and observable) from a run array, as float64.
+
+    Slices the place first, so only that part of the on-disk array is read: indexing the replicates
+    first would copy the whole ensemble into memory."""
+    return np.asarray(arr[:, :, place, observable][reps], dtype=float)
 
 
 def nanpercentile(a: np.ndarray, q: float) -> np.ndarray:
@@ -182,7 +189,7 @@ def _plot_ensemble(store, reps, dates, pl, names) -> list[Path]:
         for i, v in enumerate(sc.variants):
             if not len(reps[v]):
                 continue
-            vals = np.asarray(store.array(v, mode="r")[reps[v]][:, :, 0, col[obs]], dtype=float)
+            vals = _read(store.array(v, mode="r"), reps[v], 0, col[obs])
             mean, lo, hi = np.nanmean(vals, 0), nanpercentile(vals, 5), nanpercentile(vals, 95)
             c = PALETTE[i % len(PALETTE)]
             label = v + (" (reference)" if v == sc.reference else "")
@@ -200,7 +207,7 @@ def _plot_ensemble(store, reps, dates, pl, names) -> list[Path]:
             for i, v in enumerate(sc.variants):
                 if not len(reps[v]):
                     continue
-                vals = np.asarray(store.array(v, mode="r")[reps[v]][:, :, p_i, col[obs]], dtype=float)
+                vals = _read(store.array(v, mode="r"), reps[v], p_i, col[obs])
                 ax.plot(dates, np.nanmean(vals, 0), color=PALETTE[i % len(PALETTE)], lw=1.5, label=v)
             ax.set_title(place, fontsize=9)
             ax.tick_params(labelsize=7)
