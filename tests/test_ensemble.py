@@ -108,7 +108,10 @@ def test_cli_run_writes_every_output_and_ctrl_c_keeps_finished_runs(tmp_path):
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), str(path), "--workers", "1", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            # as from a terminal: a test runner started in the background ignores SIGINT,
+                            # and its children would inherit that
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     done_dir = out / "runs" / "done"
     deadline = time.time() + 60
     while time.time() < deadline:
