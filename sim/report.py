@@ -73,12 +73,12 @@ def build(store, timeseries: str = "all") -> dict[str, pd.DataFrame]:
     summary_rows, comparison_rows = [], []
     ref = sc.reference
     for p_i, place in enumerate(pl):
+        vals = {v: _read(arrays[v], reps[v], p_i)[:, ye] for v in sc.variants}  # each (R, years, obs), read once
         for v in sc.variants:
-            vals = _read(arrays[v], reps[v], p_i)[:, ye]  # (R, years, obs)
-            summary_rows.append(_stats(vals, v, place, dates[ye], names))
+            summary_rows.append(_stats(vals[v], v, place, dates[ye], names))
             if v != ref:
-                common = np.intersect1d(reps[v], reps[ref])
-                diff = _read(arrays[v], common, p_i)[:, ye] - _read(arrays[ref], common, p_i)[:, ye]
+                common = np.intersect1d(reps[v], reps[ref])  # paired: the replicates both have finished
+                diff = vals[v][np.isin(reps[v], common)] - vals[ref][np.isin(reps[ref], common)]
                 comparison_rows.append(_stats(diff, v, place, dates[ye], names, reference=ref))
     summary = pd.concat(summary_rows, ignore_index=True)
     _atomic_csv(summary, folder / "summary.csv")
@@ -184,12 +184,13 @@ def _plot_ensemble(store, reps, dates, pl, names) -> list[Path]:
     out_dir.mkdir(exist_ok=True)
     out = []
     col = {n: i for i, n in enumerate(names)}
+    arrays = {v: store.array(v, mode="r") for v in sc.variants}
     for obs in KEY_OBSERVABLES:
         fig, ax = plt.subplots(figsize=(9, 5))
         for i, v in enumerate(sc.variants):
             if not len(reps[v]):
                 continue
-            vals = _read(store.array(v, mode="r"), reps[v], 0, col[obs])
+            vals = _read(arrays[v], reps[v], 0, col[obs])
             mean, lo, hi = np.nanmean(vals, 0), nanpercentile(vals, 5), nanpercentile(vals, 95)
             c = PALETTE[i % len(PALETTE)]
             label = v + (" (reference)" if v == sc.reference else "")
@@ -207,7 +208,7 @@ def _plot_ensemble(store, reps, dates, pl, names) -> list[Path]:
             for i, v in enumerate(sc.variants):
                 if not len(reps[v]):
                     continue
-                vals = _read(store.array(v, mode="r"), reps[v], p_i, col[obs])
+                vals = _read(arrays[v], reps[v], p_i, col[obs])
                 ax.plot(dates, np.nanmean(vals, 0), color=PALETTE[i % len(PALETTE)], lw=1.5, label=v)
             ax.set_title(place, fontsize=9)
             ax.tick_params(labelsize=7)
