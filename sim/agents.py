@@ -2,7 +2,7 @@
 
 Municipalities, county councils, R&D units, universities, private providers, national knowledge centres
 and SALAR's national coordination live here; the regional support structure with its platform and
-development leaders lives in ``structures``. The knowledge state of municipalities is held as numpy arrays
+development leaders live in ``structures`` and ``leaders``. The knowledge state of municipalities is held as numpy arrays
 in ``model.knowledge`` and each agent reads and writes its own rows, so a month costs a few vector
 operations per organisation rather than a Python loop over every pair.
 """
@@ -16,7 +16,7 @@ import numpy as np
 
 from .knowledge import AWARE, LEVELS, UNAWARE, USING
 from .parameters import AREAS
-from .structures import DevelopmentLeader, PlatformLeader, RegionalSupportStructure  # noqa: F401  (re-export)
+from .leaders import DevelopmentLeader
 
 
 class Municipality(mesa.Agent):
@@ -130,7 +130,7 @@ class RDUnit(mesa.Agent):
         share = p["initiative_share"] if self.linked else 0.0
         rate = p["contacts_per_fte"] / len(self.members)
         p_own = 1.0 - math.exp(-rate * self.staff_fte * (1.0 - share))
-        p_init = 1.0 - math.exp(-rate * self.staff_fte * share * self.structure.funding_ratio())
+        p_init = 1.0 - math.exp(-rate * self.staff_fte * share * self.structure.budget.funding_ratio())
         initiative = u < p_init
         own = (u >= p_init) & (u < p_init + p_own)
         kn = m.knowledge

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .parameters import AREAS, COUNTY_KEYS, ParameterError
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -144,3 +146,26 @@ class Country:
         funding = {(int(r["year"]), r["component"]): float(r["msek"]) for r in read_csv("state_funding.csv")}
         return cls(counties, np.array(codes), np.array(names), muni_county,
                    np.array(pops, dtype=np.int64), rd_units, rd_events, universities, centres, areas, events, funding)
+
+
+def county_settings(country: Country, p: dict) -> list[dict]:
+    """Each county's structure settings: the data of 2012, then the scenario's `county_overrides`."""
+    settings = []
+    for c in country.counties:
+        settings.append(dict(principle=c.principle, meeting_places=c.meeting_places, decision_paths=c.decision_paths,
+                             anchoring=c.anchoring, budget_room=c.budget_room,
+                             areas=c.areas if c.areas == "auto" else c.areas.split(";"),
+                             meetings_per_year=p["structure"]["network_meetings_per_year"], structure=True,
+                             platform_at_rd=c.platform_at_rd))
+    for key, override in p["county_overrides"].items():
+        try:
+            county = country.county(key)
+        except KeyError:
+            raise ParameterError(f"county_overrides.{key}", key,
+                                 "a county code or name: " + ", ".join(c.name for c in country.counties)) from None
+        if "areas" in override and override["areas"] != "auto":
+            bad = [a for a in override["areas"] if a not in AREAS]
+            if bad:
+                raise ParameterError(f"county_overrides.{key}.areas", bad, "'auto' or a list of " + ", ".join(AREAS))
+        settings[county.index].update({k: v for k, v in override.items() if k in COUNTY_KEYS and v is not None})
+    return settings

@@ -62,3 +62,47 @@ class Funding:
         state = full * share
         principals = full * (1.0 - share) if committed else 0.0
         return state, principals
+
+
+class Budget:
+    """One county's money for the current year: (state, principals) SEK million per component.
+
+    Set each January from the national grants, the phase-out schedule and the principals' decision; the
+    structure reads from it what it can pay for (posts, activity).
+    """
+
+    def __init__(self, funding: Funding, county_index: int, has_structure: bool):
+        self.funding = funding
+        self.county_index = county_index
+        self.has_structure = has_structure
+        self.by_component: dict[str, tuple[float, float]] = {}
+        self._total: dict[str, float] = {}
+        self.reference = 0.0  # the structure money of the first full year (2011), for funding_ratio
+
+    def set_year(self, year: int, committed: bool) -> None:
+        self.by_component = {c: self.funding.county_budget(self.county_index, year, c, committed) for c in REGIONAL}
+        if not self.has_structure:
+            self.by_component["structure"] = (0.0, 0.0)
+        self._total = {c: sum(v) for c, v in self.by_component.items()}
+        if self.reference == 0.0 and self._total["structure"] > 0 and year >= 2011:
+            self.reference = self._total["structure"]
+
+    def money(self, component: str) -> float:
+        """SEK million this year for one component ('structure' or an area key), from both payers."""
+        return self._total.get(component, 0.0)
+
+    def funding_ratio(self) -> float:
+        """Current structure money relative to its first full year (2011), capped at 1."""
+        if self.reference <= 0:
+            return 1.0 if self.money("structure") > 0 else 0.0
+        return min(1.0, self.money("structure") / self.reference)
+
+    @property
+    def state(self) -> float:
+        """State SEK million this year, all components."""
+        return sum(v[0] for v in self.by_component.values())
+
+    @property
+    def principals(self) -> float:
+        """Principals' SEK million this year, all components."""
+        return sum(v[1] for v in self.by_component.values())

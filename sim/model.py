@@ -26,11 +26,11 @@ from .agents import (
     University,
     peer_imitation_and_broadcast,
 )
-from .country import Country, parse_date
+from .country import Country, county_settings, parse_date
 from .funding import Funding
 from .knowledge import KnowledgeState
 from .observables import Observables
-from .parameters import AREAS, COUNTY_KEYS, ParameterError, defaults, merge
+from .parameters import AREAS, ParameterError, defaults, merge
 from .streams import Streams
 from .structures import RegionalSupportStructure, coordination_factor
 
@@ -88,28 +88,6 @@ class EBPModel(mesa.Model):
             self.schedule_event(ev.fire, at=month + offset, priority=Priority.HIGH)
 
     # -- building the country ----------------------------------------------------------------------
-    def county_settings(self) -> list[dict]:
-        """Each county's structure settings: the data of 2012, then the scenario's overrides."""
-        settings = []
-        for c in self.country.counties:
-            settings.append(dict(principle=c.principle, meeting_places=c.meeting_places, decision_paths=c.decision_paths,
-                                 anchoring=c.anchoring, budget_room=c.budget_room,
-                                 areas=c.areas if c.areas == "auto" else c.areas.split(";"),
-                                 meetings_per_year=self.p["structure"]["network_meetings_per_year"], structure=True,
-                                 platform_at_rd=c.platform_at_rd))
-        for key, override in self.p["county_overrides"].items():
-            try:
-                county = self.country.county(key)
-            except KeyError:
-                raise ParameterError(f"county_overrides.{key}", key,
-                                     "a county code or name: " + ", ".join(c.name for c in self.country.counties)) from None
-            if "areas" in override and override["areas"] != "auto":
-                bad = [a for a in override["areas"] if a not in AREAS]
-                if bad:
-                    raise ParameterError(f"county_overrides.{key}.areas", bad, "'auto' or a list of " + ", ".join(AREAS))
-            settings[county.index].update({k: v for k, v in override.items() if k in COUNTY_KEYS and v is not None})
-        return settings
-
     def _build_agents(self) -> None:
         c = self.country
         self.n_municipalities = c.n_municipalities
@@ -118,7 +96,7 @@ class EBPModel(mesa.Model):
         self.knowledge = KnowledgeState(self.n_municipalities, len(AREAS), self.p)
         self.duplication_muni = np.zeros(self.n_municipalities)
         self.salar = NationalCoordination(self)
-        settings = self.county_settings()
+        settings = county_settings(c, self.p)
         self.county_councils = [CountyCouncil(self, county, settings[county.index]) for county in c.counties]
         self.municipality_agents = [
             Municipality(self, i, c.muni_code[i], c.muni_name[i], c.counties[c.muni_county[i]], int(c.muni_population[i]))

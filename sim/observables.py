@@ -77,8 +77,8 @@ class Observables:
         row[:, c["development_leaders"]] = self._totals(np.array([x.n_leaders for x in s]))
         for a, key in enumerate(AREAS):
             row[:, c[f"linked_{key}"]] = self._totals(np.array([x.linked[a] and bool(x.leaders[a]) for x in s], float))
-        state = np.array([sum(v[0] for v in x.budget.values()) for x in s]) / 12.0
-        principals = np.array([sum(v[1] for v in x.budget.values()) for x in s]) / 12.0
+        state = np.array([x.budget.state for x in s]) / 12.0
+        principals = np.array([x.budget.principals for x in s]) / 12.0
         row[:, c["state_spending"]] = self._totals(state)
         row[:, c["principal_spending"]] = self._totals(principals)
         self.cumulative_spending += self._totals(state + principals)

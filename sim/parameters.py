@@ -29,6 +29,9 @@ class Param:
     hi: float | None = None
     choices: tuple | None = None
     doc: str = ""
+    # The range a modeller finds credible (sensitivity designs, calibration priors); narrower than lo-hi,
+    # which only say what the model accepts. None = not yet declared (plausible_range falls back to lo-hi).
+    plausible: tuple[float, float] | None = None
 
 
 AREAS = ("substance_abuse", "elderly", "children_youth", "ehealth", "disability")
@@ -194,6 +197,11 @@ COUNTY_KEYS = {
     "structure": Param(None, "true/false", "assumption: a county may have no regional structure at all"),
     "platform_at_rd": Param(None, "0/1", "sim/data/structures.csv (seed 004 'FoU:s roll')", 0, 1),
 }
+
+
+def plausible_range(spec: Param) -> tuple:
+    """The declared plausible range of a parameter, or its allowed bounds where none is declared."""
+    return spec.plausible if spec.plausible is not None else (spec.lo, spec.hi)
 
 
 def _values(spec):

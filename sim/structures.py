@@ -1,4 +1,4 @@
-"""The regional support structure of each county, its platform leader and its development leaders.
+"""The regional support structure of each county (its leaders are in ``leaders``).
 
 A structure is an explicit network of ties held in ``model.ties`` (a networkx graph whose nodes are agent
 ids): the structure and its platform leader, the development leaders of the areas that belong to it, the
@@ -21,7 +21,9 @@ import math
 import mesa
 import numpy as np
 
+from .funding import Budget
 from .knowledge import USING
+from .leaders import DevelopmentLeader, PlatformLeader
 from .parameters import AREAS
 
 MAX_POSTS = 16  # turnover draws per area and month are of this fixed size (common random numbers)
@@ -30,73 +32,6 @@ MAX_POSTS = 16  # turnover draws per area and month are of this fixed size (comm
 def coordination_factor(n_actors: int, p: dict) -> float:
     """Effectiveness lost to coordinating many actors (BRIEF §2: the big-city counties)."""
     return 1.0 / (1.0 + p["coordination_cost"] * max(0.0, n_actors / p["actor_ref"] - 1.0))
-
-
-class PlatformLeader(mesa.Agent):
-    """Leads the county's structure: hired after the declaration of intent, paid from its 'structure' money."""
-
-    def __init__(self, model, structure):
-        super().__init__(model)
-        self.structure = structure
-        self.hired_month = model.month
-        model.ties.add_node(self.unique_id, kind="platform_leader", county=structure.county.code)
-        model.ties.add_edge(structure.unique_id, self.unique_id, kind="leads", strength=1.0)
-
-    def leave(self) -> None:
-        self.model.ties.remove_node(self.unique_id)
-        self.structure.platform_leader = None
-        self.remove()
-
-
-class DevelopmentLeader(mesa.Agent):
-    """A development leader (utvecklingsledare) of one programme area in one county."""
-
-    def __init__(self, model, structure, area: int, fte: float):
-        super().__init__(model)
-        self.structure = structure
-        self.area = area
-        self.fte = fte
-        self.competence = model.p["leaders"]["competence_start"]
-        self.colleagues: dict[int, dict] = {}  # other leader's id -> the tie's data dict in model.ties
-        self.hired_month = model.month
-        model.ties.add_node(self.unique_id, kind="development_leader", area=AREAS[area], county=structure.county.code)
-        # Field ties: how close the leader sits to the municipalities it serves.
-        self.field_strength = structure.field_proximity()
-        for m in structure.municipality_agents:
-            model.ties.add_edge(self.unique_id, m.unique_id, kind="field", strength=self.field_strength)
-        structure.leaders[area].append(self)
-        if structure.linked[area]:
-            structure.join(self)
-
-    # -- behaviour -------------------------------------------------------------------------------
-    def contact_probability(self, n_municipalities: int, coordination: float) -> float:
-        """Chance that this leader works with a given municipality of its county this month."""
-        visits = self.model.p["leaders"]["municipalities_per_fte"] * self.fte
-        return min(1.0, visits / max(1, n_municipalities)) * self.field_strength * coordination
-
-    def learn(self, colleagues_tie: float) -> None:
-        """Learning by doing, plus cross-area learning through ties to leaders of other areas."""
-        p = self.model.p["leaders"]
-        rate = p["learning_by_doing"] + p["cross_area_learning"] * colleagues_tie
-        self.competence += rate * (1.0 - self.competence)
-
-    def colleague_tie(self) -> float:
-        """Mean strength of this leader's ties to leaders of *other* areas in its structure."""
-        if not self.colleagues:
-            return 0.0
-        others = self.structure.n_linked - 1  # a leader with colleagues belongs to a linked area itself
-        total = 0.0
-        for data in self.colleagues.values():
-            total += data["strength"]
-        # normalised by the other areas that could be reached, so a lone leader learns nothing
-        return min(1.0, total / max(1, others))
-
-    def leave(self) -> None:
-        for other in self.structure.all_leaders():
-            other.colleagues.pop(self.unique_id, None)
-        self.model.ties.remove_node(self.unique_id)
-        self.structure.leaders[self.area].remove(self)
-        self.remove()
 
 
 class RegionalSupportStructure(mesa.Agent):
@@ -117,9 +52,7 @@ class RegionalSupportStructure(mesa.Agent):
         self.leaders: list[list[DevelopmentLeader]] = [[] for _ in AREAS]
         self.linked = [False] * len(AREAS)
         self.area_active = [False] * len(AREAS)
-        self.budget = {}  # component -> (state, principals) SEK million for the current year
-        self._money = {}  # component -> total SEK million for the current year
-        self.reference_budget = 0.0
+        self.budget = Budget(model.funding, county.index, self.exists)
         self.upward_reports = 0
         self.rd_units = []
         self.universities = []
@@ -156,37 +89,21 @@ class RegionalSupportStructure(mesa.Agent):
     def link_organisation(self, agent, kind: str) -> None:
         self.model.ties.add_edge(self.unique_id, agent.unique_id, kind=kind, strength=1.0)
 
-    # -- money -------------------------------------------------------------------------------------
+    # -- money ---------------------------------------------------------------------------------------
     def set_budget(self, year: int) -> None:
         """January: the year's money per component, from the state and (if committed) the principals."""
-        funding, committed = self.model.funding, self.county_council.committed
-        self.budget = {c: funding.county_budget(self.county.index, year, c, committed)
-                       for c in ("structure",) + AREAS}
-        if not self.exists:
-            self.budget["structure"] = (0.0, 0.0)
-        self._money = {c: sum(v) for c, v in self.budget.items()}
-        if self.reference_budget == 0.0 and sum(self.budget["structure"]) > 0 and year >= 2011:
-            self.reference_budget = sum(self.budget["structure"])
-
-    def money(self, component: str) -> float:
-        return self._money.get(component, 0.0)
-
-    def funding_ratio(self) -> float:
-        """Current structure money relative to its first full year (2011), capped at 1."""
-        if self.reference_budget <= 0:
-            return 1.0 if self.money("structure") > 0 else 0.0
-        return min(1.0, self.money("structure") / self.reference_budget)
+        self.budget.set_year(year, self.county_council.committed)
 
     def target_fte(self, area: int) -> float:
         if not self.area_active[area]:
             return 0.0
         overhead = self.model.p["structure"]["admin_overhead"][self.principle]
-        return self.money(AREAS[area]) * (1.0 - overhead) / self.model.p["leaders"]["cost_msek_per_fte"]
+        return self.budget.money(AREAS[area]) * (1.0 - overhead) / self.model.p["leaders"]["cost_msek_per_fte"]
 
     @property
     def functioning(self) -> bool:
         """A platform leader in post, at least one linked development leader, and money this year."""
-        return (self.platform_leader is not None and self.money("structure") > 0
+        return (self.platform_leader is not None and self.budget.money("structure") > 0
                 and any(self.linked[a] and self.leaders[a] for a in range(len(AREAS))))
 
     # -- the month ---------------------------------------------------------------------------------
@@ -208,7 +125,7 @@ class RegionalSupportStructure(mesa.Agent):
     def staff_platform(self, u: float) -> None:
         """Fill the platform-leader post after the declaration of intent; end it when the money stops."""
         m, p = self.model, self.model.p["structure"]
-        funded = self.exists and self.money("structure") > 0
+        funded = self.exists and self.budget.money("structure") > 0
         if self.platform_leader is None and funded and m.month >= m.month_of(p["declaration_date"]):
             readiness = ((p["readiness_meeting_places"] if self.county_council.meeting_places else 1.0)
                          * (p["readiness_decision_paths"] if self.county_council.decision_paths else 1.0))
@@ -305,7 +222,7 @@ class RegionalSupportStructure(mesa.Agent):
         p = m.p["structure"]
         readiness = ((p["readiness_meeting_places"] if self.county_council.meeting_places else 1.0)
                      * (p["readiness_decision_paths"] if self.county_council.decision_paths else 1.0))
-        prob = min(1.0, p["platform_contact_rate"] * self.funding_ratio() * readiness * self.coordination)
+        prob = min(1.0, p["platform_contact_rate"] * self.budget.funding_ratio() * readiness * self.coordination)
         m.knowledge.expose(self.rows, u < prob, uptake=p["platform_uptake"], initiative=True, structure=True)
 
     def report_upward(self) -> None:

@@ -18,7 +18,8 @@ from sim.agents import (
 from sim.country import Country
 from sim.knowledge import AWARE
 from sim.observables import OBSERVABLES
-from sim.structures import DevelopmentLeader, PlatformLeader, RegionalSupportStructure
+from sim.leaders import DevelopmentLeader, PlatformLeader
+from sim.structures import RegionalSupportStructure
 
 SEEDS = (1, 2, 3)
 

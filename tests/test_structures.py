@@ -6,7 +6,7 @@ from conftest import at, national
 
 from sim import AREAS, EBPModel
 from sim.country import Country
-from sim.structures import DevelopmentLeader
+from sim.leaders import DevelopmentLeader
 
 SMALL = "Örebro"  # a unit county in the data
 
