@@ -32,7 +32,7 @@ def fail(message: str, code: int = 2) -> int:
 
 
 def cmd_validate(argv) -> int:
-    from sim.scenario import ScenarioError, load
+    from sim.experiments.scenario import ScenarioError, load
 
     ap = argparse.ArgumentParser(prog="run.py validate", description="Check scenario files without running them.")
     ap.add_argument("files", nargs="+", type=Path)
@@ -51,7 +51,7 @@ def cmd_validate(argv) -> int:
 
 
 def cmd_schema(argv) -> int:
-    from sim.schema import scenario_schema
+    from sim.experiments.schema import scenario_schema
 
     print(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
     return 0
@@ -75,9 +75,10 @@ def cmd_run(argv) -> int:
 
     import os
 
-    from sim.ensemble import Store, model_shape, run_ensemble, scenario_of
-    from sim.report import build, comparison_text
-    from sim.scenario import ScenarioError, load
+    from sim.experiments.ensemble import model_shape, run_ensemble, scenario_of
+    from sim.experiments.store import Store
+    from sim.experiments.report import build, comparison_text
+    from sim.experiments.scenario import ScenarioError, load
 
     if args.replicates is not None and args.replicates < 1:
         return fail(f"--replicates: {args.replicates} is not allowed; expected a whole number >= 1")
@@ -143,13 +144,13 @@ def cmd_predict(argv) -> int:
 
 
 def cmd_animate(argv) -> int:
-    from sim.animation import main as animate
+    from sim.views.animation import main as animate
 
     return animate(argv)
 
 
 def cmd_app(argv) -> int:
-    """Start the live app: `solara run sim/app.py`, with no calls home, so it works offline in a workshop."""
+    """Start the live app: `solara run sim/views/app.py`, with no calls home, so it works offline in a workshop."""
     import os
     import subprocess
 
@@ -162,7 +163,7 @@ def cmd_app(argv) -> int:
     if not solara.exists():
         return fail(f"the solara command is missing beside {sys.executable}; install the project with "
                     "`pip install -e .`")
-    cmd = [str(solara), "run", "sim/app.py", "--production", "--no-check-version",
+    cmd = [str(solara), "run", "sim/views/app.py", "--production", "--no-check-version",
            "--port", str(args.port), "--host", args.host]
     if args.no_open:
         cmd.append("--no-open")

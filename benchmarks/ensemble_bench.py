@@ -39,9 +39,10 @@ def sample():
         time.sleep(0.02)
 threading.Thread(target=sample, daemon=True).start()
 sys.path.insert(0, {root!r})
-from sim.ensemble import Store, model_shape, run_ensemble
-from sim.report import build
-from sim.scenario import load
+from sim.experiments.ensemble import model_shape, run_ensemble
+from sim.experiments.store import Store
+from sim.experiments.report import build
+from sim.experiments.scenario import load
 sc = load({scenario!r})
 sc.replicates = {replicates}
 t0 = time.perf_counter()

@@ -35,10 +35,10 @@ import yaml  # noqa: E402
 
 from sim.model import EBPModel  # noqa: E402
 from sim.observables import OBSERVABLES  # noqa: E402
-from sim.output import manifest  # noqa: E402
+from sim.experiments.manifest import manifest  # noqa: E402
 from sim.parameters import flat_spec  # noqa: E402
-from sim.plots import PALETTE, save_figure, year_axis  # noqa: E402
-from sim.scenario import _NOTHING, ScenarioError, _unknown, load, read_yaml, systematic_resample  # noqa: E402
+from sim.views.style import PALETTE, save_figure, year_axis  # noqa: E402
+from sim.experiments.scenario import _NOTHING, ScenarioError, _unknown, load, read_yaml, systematic_resample  # noqa: E402
 
 from .abc import ABCState, UniformPrior, smc  # noqa: E402
 from .targets import Reader, TargetError, load_targets  # noqa: E402

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.observables import OBSERVABLES
-from sim.scenario import _NOTHING, MONTH, ScenarioError, _unknown, county_groups, county_names, read_yaml
+from sim.experiments.scenario import _NOTHING, MONTH, ScenarioError, _unknown, county_groups, county_names, read_yaml
 
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 

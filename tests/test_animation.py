@@ -1,4 +1,4 @@
-"""`run.py animate`: the animation files of a run (sim/animation.py)."""
+"""`run.py animate`: the animation files of a run (sim/views/animation.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sim import animation
+from sim.views import animation, timeline
+from sim.views import map as sweden_map
 from sim.model import EBPModel
-from sim.scenario import load
+from sim.experiments.scenario import load
 
 SHORT = """\
 name: short
@@ -38,9 +39,9 @@ def gif_frames(path):
 
 
 def test_frame_months():
-    assert animation.frame_months(18, 3) == [2, 5, 8, 11, 14, 17]
-    assert animation.frame_months(18, 4) == [3, 7, 11, 15, 17]  # the last month is always shown
-    assert animation.frame_months(132, 1) == list(range(132))
+    assert timeline.frame_months(18, 3) == [2, 5, 8, 11, 14, 17]
+    assert timeline.frame_months(18, 4) == [3, 7, 11, 15, 17]  # the last month is always shown
+    assert timeline.frame_months(132, 1) == list(range(132))
 
 
 def test_animate_writes_gif_html_png_and_mp4(short, tmp_path, capsys):
@@ -85,9 +86,9 @@ def test_gif_keeps_the_legend_colours(short, tmp_path):
             rgb_frame = im.convert("RGB")
             assert rgb_frame.getpixel((2, 2)) == (255, 255, 255)  # the background stays white
             colours = {c for _, c in rgb_frame.getcolors(1 << 16)}
-            for state, hexcol in animation.STATE_COLOURS.items():
+            for state, hexcol in sweden_map.STATE_COLOURS.items():
                 rgb = tuple(int(hexcol[k:k + 2], 16) for k in (1, 3, 5))
-                assert rgb in colours, (i, animation.STATE_LABELS[state])
+                assert rgb in colours, (i, sweden_map.STATE_LABELS[state])
 
 
 def test_unit_and_network_look_different(short):
@@ -97,10 +98,10 @@ def test_unit_and_network_look_different(short):
     layout = None
     for variant in ("all_unit", "all_network"):
         m = EBPModel(seed=sc.seed, params=sc.params(variant))
-        layout = layout or animation.Layout.build(m.country, m.provider_muni)
+        layout = layout or sweden_map.Layout.build(m.country, m.provider_muni)
         while m.steps < m.n_months:
             m.step()
-        f = animation.snapshot(m, layout)
+        f = sweden_map.snapshot(m, layout)
         linked = f.leader_xy[f.leader_linked]
         assert len(linked) > 10
         hub_dist = np.array([np.hypot(*(seg[1] - seg[0])) for seg in f.member_segs])
@@ -115,8 +116,8 @@ def test_unit_and_network_look_different(short):
 
 def test_layout_is_deterministic_and_inside_the_map():
     m = EBPModel(seed=1)
-    a = animation.Layout.build(m.country, m.provider_muni)
-    b = animation.Layout.build(m.country, m.provider_muni)
+    a = sweden_map.Layout.build(m.country, m.provider_muni)
+    b = sweden_map.Layout.build(m.country, m.provider_muni)
     assert np.array_equal(a.muni_xy, b.muni_xy) and np.array_equal(a.provider_xy, b.provider_xy)
     assert len(a.names) == 21 and "Västra Götalands län" in a.names
     for xy in (a.muni_xy, a.provider_xy, a.centre):
@@ -129,9 +130,9 @@ def test_layout_is_deterministic_and_inside_the_map():
 
 def test_municipality_state():
     level = np.array([[0, 1, 2, 3, 3], [0, 0, 0, 1, 2], [3, 3, 3, 3, 3]])
-    assert animation.municipality_state(level, "most").tolist() == [2, 0, 3]
-    assert animation.municipality_state(level, "any").tolist() == [3, 2, 3]
-    assert animation.municipality_state(level, "elderly").tolist() == [1, 0, 3]
+    assert sweden_map.municipality_state(level, "most").tolist() == [2, 0, 3]
+    assert sweden_map.municipality_state(level, "any").tolist() == [3, 2, 3]
+    assert sweden_map.municipality_state(level, "elderly").tolist() == [1, 0, 3]
 
 
 def test_unknown_variant_exits_2_with_the_names(short, tmp_path, capsys):

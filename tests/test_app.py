@@ -1,4 +1,4 @@
-"""The live app (sim/app.py): its model, its page, and the page in a real headless browser."""
+"""The live app (sim/views/app.py): its model, its page, and the page in a real headless browser."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import ipyvuetify as v
 import ipywidgets
 import solara
 
-from sim import app
+from sim.views import app
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

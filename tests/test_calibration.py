@@ -13,7 +13,7 @@ import yaml
 from calibration.abc import ABCState
 from calibration.calibrate import Evaluator, _simulate, calibration_base, load_config, run_calibration, theta_params
 from calibration.targets import Reader, load_targets
-from sim.scenario import ScenarioError, load
+from sim.experiments.scenario import ScenarioError, load
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"targets": str(ROOT / "calibration" / "targets.yaml"), "scenario": str(ROOT / "scenarios" / "baseline.yaml"),

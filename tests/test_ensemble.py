@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.ensemble import Store, model_shape, run_ensemble
-from sim.report import build
-from sim.scenario import parse
+from sim.experiments.ensemble import model_shape, run_ensemble
+from sim.experiments.store import Store
+from sim.experiments.report import build
+from sim.experiments.scenario import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 SHORT = {"start": "2010-01", "end": "2014-12"}
@@ -140,7 +141,7 @@ def test_cli_run_writes_every_output_and_ctrl_c_keeps_finished_runs(tmp_path):
 
 
 def test_vectorised_percentile_equals_numpy():
-    from sim.report import nanpercentile
+    from sim.experiments.report import nanpercentile
 
     rng = np.random.default_rng(0)
     a = rng.normal(size=(7, 5, 4))

@@ -4,9 +4,10 @@ from pathlib import Path
 
 from conftest import execute_notebook
 
-from sim.ensemble import Store, model_shape, run_ensemble
-from sim.report import build
-from sim.scenario import parse
+from sim.experiments.ensemble import model_shape, run_ensemble
+from sim.experiments.store import Store
+from sim.experiments.report import build
+from sim.experiments.scenario import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 

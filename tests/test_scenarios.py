@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import ScenarioError, load, parse
-from sim.schema import scenario_schema
+from sim.experiments.scenario import ScenarioError, load, parse
+from sim.experiments.schema import scenario_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

@@ -2,10 +2,9 @@
 
 Replicate i of every variant runs with seed ``scenario.seed + i``, so paired differences between variants
 show the effect of the change and not of chance. Each finished run is written at once to a per-variant
-array on disk (``runs/<variant>.npy``, opened as a memory map) and marked done in ``runs/done/``; nothing
-is held in memory but the run in hand, so memory stays flat as replicates grow, an interrupted ensemble
+array on disk (``store.py``); nothing is held in memory but the run in hand, so memory stays flat as replicates grow, an interrupted ensemble
 keeps every finished run, and ``--resume`` runs only what is missing. Tables and plots are built from the
-arrays at the end (``sim/report.py``).
+arrays at the end (``report.py``, plots by ``sim/views/results.py``).
 """
 
 from __future__ import annotations
@@ -22,10 +21,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .model import EBPModel
-from .observables import OBSERVABLES
-from .output import manifest
+from ..model import EBPModel
+from ..observables import OBSERVABLES
+from .manifest import manifest
 from .scenario import Scenario, parse
+from .store import Store
 
 
 @dataclass(frozen=True)
@@ -43,45 +43,6 @@ def run_task(task: Task) -> tuple[str, int, np.ndarray | None, str | None]:
         return task.variant, task.replicate, model.observables.values.astype(np.float32), None
     except Exception:  # noqa: BLE001 - one failing replicate must not take the others down
         return task.variant, task.replicate, None, traceback.format_exc(limit=8)
-
-
-class Store:
-    """The on-disk arrays of one ensemble folder."""
-
-    def __init__(self, folder: Path, scenario: Scenario, shape: tuple[int, int, int]):
-        self.folder = Path(folder)
-        self.scenario = scenario
-        self.shape = shape  # (months, places, observables)
-        (self.folder / "runs" / "done").mkdir(parents=True, exist_ok=True)
-
-    def path(self, variant: str) -> Path:
-        return self.folder / "runs" / f"{variant}.npy"
-
-    def array(self, variant: str, mode: str = "r+") -> np.memmap:
-        p = self.path(variant)
-        if not p.exists():
-            # A sparse file of zeros: a row is read only after its run is marked done (`completed`), and
-            # not filling it keeps the whole ensemble out of memory when it is created.
-            arr = np.lib.format.open_memmap(p, mode="w+", dtype=np.float32,
-                                            shape=(self.scenario.replicates,) + self.shape)
-            del arr
-        return np.load(p, mmap_mode=mode)
-
-    def marker(self, variant: str, replicate: int) -> Path:
-        return self.folder / "runs" / "done" / f"{variant}.{replicate:05d}"
-
-    def is_done(self, variant: str, replicate: int) -> bool:
-        return self.marker(variant, replicate).exists()
-
-    def save(self, variant: str, replicate: int, values: np.ndarray) -> None:
-        arr = self.array(variant)
-        arr[replicate] = values
-        arr.flush()
-        del arr
-        self.marker(variant, replicate).touch()  # only a complete, flushed row is marked done
-
-    def completed(self, variant: str) -> list[int]:
-        return [r for r in range(self.scenario.replicates) if self.is_done(variant, r)]
 
 
 def tasks_for(scenario: Scenario) -> list[Task]:

@@ -29,8 +29,8 @@ from typing import Any
 
 import yaml
 
-from .country import read_csv
-from .parameters import AREAS, CHANNELS, COUNTY_KEYS, SPEC, Param, ParameterError, check_value, defaults, merge
+from ..country import read_csv
+from ..parameters import AREAS, CHANNELS, COUNTY_KEYS, SPEC, Param, ParameterError, check_value, defaults, merge
 
 TOP_KEYS = {"name": "a short name (letters, digits, _ and -)", "description": "text", "period": "{start, end}",
             "seed": "a whole number >= 0", "replicates": "a whole number >= 1", "base": "parameter overrides",

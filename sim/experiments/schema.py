@@ -8,7 +8,7 @@ authoritative check, with messages that name the file and key path.
 
 from __future__ import annotations
 
-from .parameters import AREAS, CHANNELS, COUNTY_KEYS, SPEC, Param
+from ..parameters import AREAS, CHANNELS, COUNTY_KEYS, SPEC, Param
 from .scenario import TOP_KEYS, county_groups, county_names
 
 

@@ -1,4 +1,5 @@
-"""Tables and plots of a finished ensemble, built from its on-disk arrays (``sim/ensemble.py``).
+"""Tables of a finished ensemble, built from its on-disk arrays (``store.py``); its plots are drawn by
+``sim/views/results.py``.
 
 * ``summary.csv``: per variant, place and observable, at the end of each year: mean, 5th and 95th
   percentile over replicates.
@@ -6,7 +7,6 @@
   difference from the reference (same replicate, same seed): mean, 5th and 95th percentile.
 * ``timeseries.parquet``: variant, replicate, date, county, observable, value (every month), or only the
   national rows, or none (``--timeseries``).
-* ``plots/``: a PNG per key observable with each variant's mean and 90 % band, and small multiples by county.
 
 Everything is computed one place (nation or county) at a time from memory-mapped arrays, so memory does
 not grow with the number of replicates beyond one place's year-end values. Files are written under a
@@ -18,16 +18,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .country import read_csv  # noqa: E402
-from .observables import OBSERVABLES  # noqa: E402
-from .plots import PALETTE, save_figure, year_axis  # noqa: E402
+from ..country import read_csv
+from ..observables import OBSERVABLES
 
 KEY_OBSERVABLES = ("reach_any", "salar_event_share", "adoption_mean", "established_mean", "provider_reach",
                    "functioning_structures", "development_leaders", "principal_spending", "cost_per_reached",
@@ -60,8 +55,8 @@ def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def build(store, timeseries: str = "all") -> dict[str, pd.DataFrame]:
-    """Write summary.csv, comparison.csv, timeseries.parquet and plots/ into the store's folder."""
+def build(store, timeseries: str = "all", plots: bool = True) -> dict[str, pd.DataFrame]:
+    """Write summary.csv, comparison.csv, timeseries.parquet and (with `plots`) plots/ into the store's folder."""
     sc = store.scenario
     folder = store.folder
     dates = months(sc)
@@ -73,7 +68,7 @@ def build(store, timeseries: str = "all") -> dict[str, pd.DataFrame]:
     summary_rows, comparison_rows = [], []
     ref = sc.reference
     for p_i, place in enumerate(pl):
-        vals = {v: _read(arrays[v], reps[v], p_i)[:, ye] for v in sc.variants}  # each (R, years, obs), read once
+        vals = {v: read_place(arrays[v], reps[v], p_i)[:, ye] for v in sc.variants}  # each (R, years, obs), read once
         for v in sc.variants:
             summary_rows.append(_stats(vals[v], v, place, dates[ye], names))
             if v != ref:
@@ -87,11 +82,14 @@ def build(store, timeseries: str = "all") -> dict[str, pd.DataFrame]:
     _atomic_csv(comparison, folder / "comparison.csv")
     if timeseries != "none":
         write_timeseries(store, reps, dates, pl, names, national_only=(timeseries == "national"))
-    plot_ensemble(store, reps, dates, pl, names)
+    if plots:
+        from ..views.results import plot_ensemble  # matplotlib is loaded only when plots are drawn
+
+        plot_ensemble(store, reps, dates, pl, names)
     return {"summary": summary, "comparison": comparison}
 
 
-def _read(arr: np.ndarray, reps, place: int, observable=slice(None)) -> np.ndarray:
+def read_place(arr: np.ndarray, reps, place: int, observable=slice(None)) -> np.ndarray:
     """The given replicates of one place (and observable) from a run array, as float64.
 
     Slices the place first, so only that part of the on-disk array is read: indexing the replicates
@@ -168,61 +166,6 @@ def write_timeseries(store, reps, dates, pl, names, national_only=False) -> Path
                 writer.write_table(table)
     os.replace(tmp, path)
     return path
-
-
-def plot_ensemble(store, reps, dates, pl, names) -> list[Path]:
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN months (nothing reached yet) plot as gaps
-        return _plot_ensemble(store, reps, dates, pl, names)
-
-
-def _plot_ensemble(store, reps, dates, pl, names) -> list[Path]:
-    sc = store.scenario
-    out_dir = store.folder / "plots"
-    out_dir.mkdir(exist_ok=True)
-    out = []
-    col = {n: i for i, n in enumerate(names)}
-    arrays = {v: store.array(v, mode="r") for v in sc.variants}
-    for obs in KEY_OBSERVABLES:
-        fig, ax = plt.subplots(figsize=(9, 5))
-        for i, v in enumerate(sc.variants):
-            if not len(reps[v]):
-                continue
-            vals = _read(arrays[v], reps[v], 0, col[obs])
-            mean, lo, hi = np.nanmean(vals, 0), nanpercentile(vals, 5), nanpercentile(vals, 95)
-            c = PALETTE[i % len(PALETTE)]
-            label = v + (" (reference)" if v == sc.reference else "")
-            ax.plot(dates, mean, color=c, lw=2.2, label=label)
-            ax.fill_between(dates, lo, hi, color=c, alpha=0.18, lw=0)
-        ax.set_title(f"{sc.name}: {OBSERVABLES[obs]}", fontsize=11)
-        ax.set_ylabel(obs)
-        ax.grid(alpha=0.3)
-        ax.legend(title="variant (mean and 90 % band)", fontsize=9)
-        year_axis(ax)
-        out.append(save_figure(fig, out_dir / f"{obs}.png"))
-    for obs in ("reach_any", "adoption_mean"):
-        fig, axes = plt.subplots(4, 6, figsize=(16, 10), sharex=True, sharey=True)
-        for p_i, (ax, place) in enumerate(zip(axes.flat, pl[1:]), start=1):
-            for i, v in enumerate(sc.variants):
-                if not len(reps[v]):
-                    continue
-                vals = _read(arrays[v], reps[v], p_i, col[obs])
-                ax.plot(dates, np.nanmean(vals, 0), color=PALETTE[i % len(PALETTE)], lw=1.5, label=v)
-            ax.set_title(place, fontsize=9)
-            ax.tick_params(labelsize=7)
-        ncols = axes.shape[1]
-        for k in range(len(pl) - 1, axes.size):
-            axes.flat[k].axis("off")
-            axes.flat[k - ncols].xaxis.set_tick_params(labelbottom=True)  # the panel above the gap shows years
-        handles, labels = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower right", fontsize=10, title="variant (mean)")
-        year_axis(axes.flat[0], every=4)  # shared by all panels
-        fig.suptitle(f"{sc.name}: {OBSERVABLES[obs]}, by county")
-        fig.subplots_adjust(left=0.04, right=0.99, top=0.92, bottom=0.04, wspace=0.08, hspace=0.3)
-        out.append(save_figure(fig, out_dir / f"{obs}_by_county.png", dpi=100, tight=False))
-    return out
 
 
 def comparison_text(scenario, summary: pd.DataFrame, comparison: pd.DataFrame,

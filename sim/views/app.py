@@ -1,9 +1,9 @@
 """The live app: ebpsim in the browser, for workshops.
 
-    solara run sim/app.py            (or: python run.py app)
+    solara run sim/views/app.py      (or: python run.py app)
 
 A Mesa SolaraViz page: the map of Sweden (every municipality coloured by its knowledge state, each
-county's support structure drawn as in `sim.animation`), the date, and live curves of reach, adoption and
+county's support structure drawn as in `sim.views.map`), the date, and live curves of reach, adoption and
 money. Play, pause and step in the sidebar; the levers (organising principle, the take-over of the cost,
 outreach to private providers, national centres working through the structures, seed) apply when you press
 Reset.
@@ -16,8 +16,8 @@ import sys
 import threading
 from pathlib import Path
 
-if __package__ in (None, ""):  # `solara run sim/app.py` loads this file as a script
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if __package__ in (None, ""):  # `solara run sim/views/app.py` loads this file as a script
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import matplotlib  # noqa: E402
 
@@ -29,20 +29,15 @@ from matplotlib.figure import Figure  # noqa: E402
 from mesa.visualization import SolaraViz, Slider  # noqa: E402
 from mesa.visualization.utils import update_counter  # noqa: E402
 
-from sim import animation  # noqa: E402  (solara treats a module-level name 'Layout' as the page layout)
-from sim.animation import (  # noqa: E402
-    BLUE,
-    VERMILLION,
-    MapPanel,
-    legend_handles,
-    month_label,
-    snapshot,
-)
+from sim.views import map as sweden_map  # noqa: E402  (solara treats a module-level name 'Layout' as the page layout)
+from sim.views.export import Blitter  # noqa: E402
+from sim.views.map import BLUE, VERMILLION, MapPanel, legend_handles, snapshot  # noqa: E402
+from sim.views.timeline import month_label  # noqa: E402
 from sim.model import EBPModel  # noqa: E402
 from sim.observables import Observables  # noqa: E402
 from sim.parameters import AREAS  # noqa: E402
-from sim.plots import PALETTE  # noqa: E402
-from sim.scenario import county_groups  # noqa: E402
+from sim.views.style import PALETTE  # noqa: E402
+from sim.experiments.scenario import county_groups  # noqa: E402
 
 # the levers: label shown in the app -> parameter overrides
 PRINCIPLES = {
@@ -97,9 +92,9 @@ class AppModel(EBPModel):
             super().step()
 
     @property
-    def layout(self) -> animation.Layout:
+    def layout(self) -> sweden_map.Layout:
         if self._layout is None:
-            self._layout = animation.Layout.build(self.country, self.provider_muni)
+            self._layout = sweden_map.Layout.build(self.country, self.provider_muni)
         return self._layout
 
     def date_text(self) -> str:
@@ -132,7 +127,7 @@ def _map_figure(model: AppModel):
     fig = Figure(figsize=(9.0, 9.6), dpi=90, facecolor="white")
     ax = fig.add_axes([0.0, 0.0, 0.64, 0.98])
     panel = MapPanel(ax, model.layout, model)
-    panel.blitter = animation.Blitter(fig, panel.artists())  # the still map is drawn once
+    panel.blitter = Blitter(fig, panel.artists())  # the still map is drawn once
     handles, title = legend_handles()
     lax = fig.add_axes([0.645, 0.02, 0.355, 0.96])
     lax.axis("off")
