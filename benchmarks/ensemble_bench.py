@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,17 +64,32 @@ def measure(replicates: int, workers: int) -> tuple[float, ...]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--replicates", type=int, nargs="*", default=[100, 1000])
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap = argparse.ArgumentParser(description="Ensemble throughput and memory of the baseline scenario.")
+    ap.add_argument("--replicates", type=int, nargs="*", default=[100, 1000], help="ensemble sizes to run")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
     args = ap.parse_args()
     print(f"baseline scenario, {args.workers} worker process(es), {os.cpu_count()} cores\n")
     print("MiB; main = the coordinating process; arrays = the run arrays on disk\n")
     print(f"{'replicates':>10} {'run s':>7} {'runs/s':>7} {'tables s':>9} {'main private':>13} {'main resident':>14}"
           f" {'arrays':>7} {'worker':>7}")
+    private = {}
+    rate = {}
     for n in args.replicates:
         run_s, build_s, anon, own, disk, kids = measure(n, args.workers)
+        private[n], rate[n] = anon, n / run_s
         print(f"{n:>10} {run_s:>7.1f} {n / run_s:>7.2f} {build_s:>9.1f} {anon:>13.1f} {own:>14.1f} {disk:>7.1f} {kids:>7.1f}")
+    small = min(args.replicates)
+    single = small / measure(small, 1)[0]
+    ratio = rate[small] / single
+    print(f"\n{'figure':<58} {'measured':>9}   goal")
+    print(f"{'runs/s, 1 process, ' + str(small) + ' replicates':<58} {single:>9.2f}")
+    print(f"{'runs/s, ' + str(args.workers) + ' workers / 1 process':<58} {ratio:>8.2f}x   >= 1.8x with 2 workers  "
+          f"{'met' if ratio >= 1.8 else 'NOT MET'}")
+    if len(private) > 1:
+        lo, hi = min(private), max(private)
+        growth = private[hi] / private[lo]
+        print(f"{'main private memory, ' + str(hi) + ' / ' + str(lo) + ' replicates':<58} {growth:>8.2f}x   flat (<= 1.2x)  "
+              f"{'met' if growth <= 1.2 else 'NOT MET'}")
 
 
 if __name__ == "__main__":
