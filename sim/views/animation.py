@@ -145,7 +145,8 @@ def render(scenario, variants, out, every: int = 1, fps: float = 6, formats=FORM
     if "html" in paths:
         writers.append((mpl_animation.HTMLWriter(fps=fps, embed_frames=True, default_mode="once", embed_limit=2000),
                         paths["html"]))
-    frame = RenderedFrame(fig, [a for p in panels for a in p.artists()] + timeline.artists())
+    frame = RenderedFrame(fig, [a for p in panels for a in p.artists()] + timeline.artists(),
+                          overlay=[a for p in panels for a in p.labels])
     with contextlib.ExitStack() as stack:
         for w, path in writers:
             stack.enter_context(w.saving(frame, path, dpi))
