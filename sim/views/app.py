@@ -31,6 +31,9 @@ if __package__ in (None, ""):  # `solara run sim/views/app.py` loads this file a
 
 import solara  # noqa: E402
 import solara.lab  # noqa: E402
+import solara.server.settings  # noqa: E402
+
+solara.server.settings.theme.show_banner = False  # no "runs on Solara" badge over the plots, also under `solara run`
 
 from sim.views.live import (  # noqa: E402, F401  (the names the page and its tests use)
     CURVES_PX, DEFAULTS, KEEP_RUNS, MAP_PX, OUTREACH_MAX, PRINCIPLES, SPEED, SPEEDS, TAKEOVERS, VIA_MAX, AppModel,
@@ -51,6 +54,9 @@ CSS = """
 .ebp-runs { font-size: 14px; line-height: 1.3; }
 .ebp-pending { font-size: 14px; color: #B35900; }
 .v-input__slot { margin-bottom: 0 !important; }
+/* the pictures scale with the window's height, so that everything stays on one screen */
+.ebp-map { height: calc(100vh - 16px); width: auto; max-width: 46vw; object-fit: contain; }
+.ebp-curves { width: 100%; height: auto; max-height: calc(100vh - 150px); object-fit: contain; object-position: left top; }
 .v-messages { min-height: 0 !important; }
 .v-text-field__details { display: none !important; }
 """
@@ -73,13 +79,13 @@ def _figures_text(run: Run, month: int) -> str:
 def Pictures(screen: Screen, run: Run, month: int, ghosts: list, ghost_version: int):
     map_png, curves_png = screen.pictures(run, month, ghosts, ghost_version)
     with solara.Row(style={"gap": "10px", "align-items": "flex-start", "flex-wrap": "nowrap"}):
-        with solara.Column(style={"flex": f"0 1 {MAP_PX[0]}px", "min-width": "0"}):
-            solara.Image(map_png, width="100%", classes=["ebp-map"])
+        with solara.Column(style={"flex": "0 0 auto", "min-width": "0"}):
+            solara.Image(map_png, classes=["ebp-map"])
         with solara.Column(style={"flex": f"1 1 {CURVES_PX[0]}px", "min-width": "0", "gap": "0"}):
             solara.HTML(tag="div", unsafe_innerHTML=run.date(month), classes=["ebp-date"])
             solara.HTML(tag="div", unsafe_innerHTML=f"month {month + 1} of {run.n_months}", classes=["ebp-steps"])
             solara.HTML(tag="div", unsafe_innerHTML=_figures_text(run, month), classes=["ebp-figures"])
-            solara.Image(curves_png, width="100%", classes=["ebp-curves"])
+            solara.Image(curves_png, classes=["ebp-curves"])
 
 
 @solara.component
