@@ -173,7 +173,8 @@ def cmd_app(argv) -> int:
         return fail(f"the solara command is missing beside {sys.executable}; install the project with "
                     "`pip install -e .`")
     try:  # a clear message now rather than the server's traceback after it has printed its address
-        with socket.create_server((args.host if args.host != "localhost" else "127.0.0.1", args.port)):
+        host = "127.0.0.1" if args.host == "localhost" else args.host
+        with socket.create_server((host, args.port), family=socket.AF_INET6 if ":" in host else socket.AF_INET):
             pass
     except OSError as e:
         if e.errno == 98 or "in use" in str(e):
