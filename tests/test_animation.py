@@ -158,3 +158,57 @@ def test_bad_scenario_and_options_exit_2(tmp_path, capsys):
     assert "at most two" in capsys.readouterr().err
     assert animation.main([str(good), "--formats", "gif,avi"]) == 2
     assert "avi" in capsys.readouterr().err
+
+
+def test_two_variants_show_their_difference_with_a_band(short, tmp_path):
+    """With two variants the figure has a panel of other minus reference, in percentage points, and with
+    replicates a band of the paired differences (row 0 = the runs on the maps)."""
+    from sim.views import animation as anim
+
+    sc = load(short)
+    models, layout, months, frames = anim.simulate(sc, ["all_network", "as_reported"], every=6)
+    diffs = anim.differences(sc, ["all_network", "as_reported"], models, replicates=3)
+    assert anim.reference_pair(sc, ["all_network", "as_reported"]) == (1, 0)  # the scenario's reference is the base
+    col = models[0].observables.col["reach_any"]
+    expect = models[0].observables.values[:, 0, col] - models[1].observables.values[:, 0, col]  # network minus reported
+    assert diffs["reach_any"].shape == (3, 18) and np.allclose(diffs["reach_any"][0], expect)
+    assert not np.allclose(diffs["reach_any"][1], diffs["reach_any"][0])  # another seed pair
+    fig, panels, timeline = anim.build_figure(sc, ["all_network", "as_reported"], models, layout, dpi=40, diffs=diffs)
+    d = timeline.difference
+    assert d is not None and "all_network minus as_reported" in d.ax.get_title(loc="left")
+    assert d.ax.get_ylabel() == "percentage points" and set(d.bands) == {"reach_any", "adoption_mean"}
+    d.update(17)
+    assert np.allclose(d.lines["reach_any"].get_ydata(), 100 * expect)
+    one = anim.build_figure(sc, ["as_reported"], models[1:], layout, dpi=40)[2]
+    assert one.difference is None
+
+
+def test_progress_is_shown_without_a_terminal(short, tmp_path, capsys):
+    assert animation.main([str(short), "--variant", "all_unit", "--variant", "all_network", "--every", "6", "--dpi", "30",
+                           "--formats", "png", "--replicates", "2", "--out", str(tmp_path / "p.gif")]) == 0
+    err = capsys.readouterr().err
+    for stage in ("simulating 18 of 18 (100 %", "replicates 1 of 1 (100 %"):
+        assert "animate: " + stage in err, err
+    assert animation.main([str(short), "--replicates", "0", "--out", str(tmp_path / "q.gif")]) == 2
+    assert "--replicates" in capsys.readouterr().err
+
+
+def test_county_names_laid_over_match_names_drawn(short):
+    """The names drawn once and laid over each frame look like names drawn with the frame."""
+    from matplotlib.figure import Figure
+
+    from sim.views.export import Blitter
+    from sim.views.map import MapPanel
+
+    sc = load(short)
+    models, layout, months, frames = animation.simulate(sc, ["as_reported"], every=9)
+    pictures = []
+    for overlay in (True, False):
+        fig = Figure(figsize=(4, 7), dpi=60)
+        panel = MapPanel(fig.add_axes([0, 0, 1, 1]), layout, models[0])
+        blit = Blitter(fig, panel.artists() + ([] if overlay else panel.labels), overlay=panel.labels if overlay else ())
+        panel.update(frames[0][-1])
+        blit.draw()
+        pictures.append(np.frombuffer(blit.rgba(), dtype=np.uint8).reshape(420, 240, 4)[..., :3].astype(int))
+    diff = np.abs(pictures[0] - pictures[1]).max(axis=2)
+    assert (diff > 60).mean() < 0.002  # the same picture but for anti-aliased edges where a name meets a dot

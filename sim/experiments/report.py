@@ -24,6 +24,9 @@ import pandas as pd
 from ..country import read_csv
 from ..observables import OBSERVABLES
 
+# below this many replicates a 5th-95th percentile band is little more than the smallest and largest value
+# (the 5th percentile of 19 values interpolates between the two smallest); plots and the console say so
+MIN_REPLICATES_FOR_BAND = 20
 KEY_OBSERVABLES = ("reach_any", "salar_event_share", "adoption_mean", "established_mean", "provider_reach",
                    "functioning_structures", "development_leaders", "principal_spending", "cost_per_reached",
                    "upward_reports", "duplication")
@@ -168,51 +171,72 @@ def write_timeseries(store, reps, dates, pl, names, national_only=False) -> Path
     return path
 
 
+def few_replicates_warning(n: int) -> str | None:
+    """A warning when a 5th-95th percentile band rests on too few replicates to mean much, else None."""
+    if n < MIN_REPLICATES_FOR_BAND:
+        return (f"warning: the 5th-95th percentile bands rest on {n} replicate{'s' if n != 1 else ''}; with fewer "
+                f"than {MIN_REPLICATES_FOR_BAND} they are little more than the smallest and largest value "
+                f"(run more with --replicates)")
+    return None
+
+
 def comparison_text(scenario, summary: pd.DataFrame, comparison: pd.DataFrame,
                     observables=("reach_any", "salar_event_share", "adoption_mean", "provider_reach",
                                  "functioning_structures", "development_leaders", "cost_per_reached")) -> str:
     """A readable table: each variant at the end of the period, and its paired difference from the reference.
-    With a single variant: its course over the years instead."""
+    With a single variant: its course over the years instead. Rows are labelled in words with their units
+    (shares in per cent, their differences in percentage points)."""
     if len(scenario.variants) == 1:
         return course_text(scenario, summary, observables)
     end = summary["date"].max()
     nat = summary[(summary["county"] == "national") & (summary["date"] == end)]
     cmp_ = comparison[(comparison["county"] == "national") & (comparison["date"] == end)] if len(comparison) else comparison
-    lines = [f"Scenario '{scenario.name}' at {end} (national; mean [5th-95th percentile] over replicates)", ""]
-    lines += _table(observables, list(scenario.variants), 30,
+    n = int(nat["n"].min()) if len(nat) else 0
+    lines = [f"Scenario '{scenario.name}' at {end} (national; mean [5th-95th percentile] over {n} replicates)", ""]
+    lines += _table(observables, list(scenario.variants), 26,
                     lambda obs, v: nat[(nat["variant"] == v) & (nat["observable"] == obs)], signed=False)
     if len(cmp_):
-        lines += ["", f"Paired difference from the reference '{scenario.reference}' (mean [90 % interval]):", ""]
+        lines += ["", f"Paired difference from the reference '{scenario.reference}' (mean [90 % interval]; "
+                      "pp = percentage points):", ""]
         others = [v for v in scenario.variants if v != scenario.reference]
-        lines += _table(observables, others, 30,
+        lines += _table(observables, others, 26,
                         lambda obs, v: cmp_[(cmp_["variant"] == v) & (cmp_["observable"] == obs)], signed=True)
-    return "\n".join(lines)
+    warning = few_replicates_warning(n)
+    return "\n".join(lines + (["", warning] if warning else []))
 
 
 def course_text(scenario, summary: pd.DataFrame, observables) -> str:
     nat = summary[summary["county"] == "national"]
     dates = sorted(nat["date"].unique())
     wanted = sorted(set([d for d in dates if d[:4] in ("2011", "2012", "2014", "2016")] + [dates[-1]]))
-    lines = [f"Scenario '{scenario.name}' (national, end of year; mean [5th-95th percentile] over "
-             f"{int(nat['n'].max())} replicates)", ""]
+    n = int(nat["n"].min()) if len(nat) else 0
+    lines = [f"Scenario '{scenario.name}' (national, end of year; mean [5th-95th percentile] over {n} replicates)", ""]
     lines += _table(observables, wanted, 22, lambda obs, d: nat[(nat["date"] == d) & (nat["observable"] == obs)],
                     signed=False, header=lambda d: d[:4])
-    return "\n".join(lines)
+    warning = few_replicates_warning(n)
+    return "\n".join(lines + (["", warning] if warning else []))
 
 
-def _table(rows, columns, width, cell, signed, header=lambda c: c[:26]) -> list[str]:
-    """Fixed-width text table: one row per observable, one column per variant or year."""
-    lines = [f"{'observable':<24}" + "".join(f"{header(c):>{width}}" for c in columns)]
+def _table(rows, columns, width, cell, signed, header=lambda c: c[:24]) -> list[str]:
+    """Fixed-width text table: one row per observable (in words, with its unit), one column per variant or year."""
+    from ..views.labels import label, unit_text  # words and units only: no plotting library
+
+    names = {obs: f"{label(obs)} ({unit_text(obs, difference=signed)})" for obs in rows}
+    w0 = min(64, max(len(t) for t in names.values()) + 2)
+    lines = [f"{'':<{w0}}" + "".join(f"{header(c):>{width}}" for c in columns)]
     for obs in rows:
-        line = f"{obs:<24}"
+        name = names[obs] if len(names[obs]) < w0 else names[obs][: w0 - 2] + "…"
+        line = f"{name:<{w0}}"
         for c in columns:
             r = cell(obs, c)
-            line += f"{_fmt(r, signed):>{width}}" if len(r) else f"{'-':>{width}}"
+            line += f"{_fmt(obs, r, signed):>{width}}" if len(r) else f"{'-':>{width}}"
         lines.append(line)
+    lines.append(f"(rows as named in summary.csv and comparison.csv: {', '.join(rows)})")
     return lines
 
 
-def _fmt(r: pd.DataFrame, signed=False) -> str:
+def _fmt(obs: str, r: pd.DataFrame, signed=False) -> str:
+    from ..views.labels import value_text
+
     m, lo, hi = (float(r[c].iloc[0]) for c in ("mean", "p5", "p95"))
-    f = "{:+.3g}" if signed else "{:.3g}"
-    return f"{f.format(m)} [{f.format(lo)}, {f.format(hi)}]"
+    return f"{value_text(obs, m, signed)} [{value_text(obs, lo, signed)}, {value_text(obs, hi, signed)}]"

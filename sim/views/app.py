@@ -1,270 +1,189 @@
 """The live app: ebpsim in the browser, for workshops.
 
-    solara run sim/views/app.py      (or: python run.py app)
+    python run.py app            (or: solara run sim/views/app.py)
 
-A Mesa SolaraViz page: the map of Sweden (every municipality coloured by its knowledge state, each
-county's support structure drawn as in `sim.views.map`), the date, and live curves of reach, adoption and
-money. Play, pause and step in the sidebar; the levers (organising principle, the take-over of the cost,
-outreach to private providers, national centres working through the structures, seed) apply when you press
-Reset.
+One screen, made for a projector's 1280x720. On the left the controls an audience needs: play or pause,
+one month on, start again with the levers as set (Reset), clear the earlier runs, the speed, the levers
+(organising principle, who pays after the state grants, outreach to private providers, national centres
+working through the structures, the random seed), each with its value in words, and the map's legend. On
+the right the map of Sweden (`sim.views.map`) and, beside it, the date, the month's figures and the curves
+of reach, adoption and money.
+
+A run is simulated ahead in a background thread (the whole of 2010-2020 takes a second or two), keeping the
+map's state of every month; playing shows those months at the speed set, and each picture is drawn by
+blitting (the still parts and the county names once, only the changing artists each month). Reset keeps
+the curves of the earlier runs on screen, faded and numbered, listed with their settings; "Clear earlier
+runs" removes them.
+
+Mesa's SolaraViz is not used for the page: its sidebar always shows developer controls (play interval,
+render interval, threads, model time) that mean nothing to an audience. The model is still the Mesa model,
+stepped month by month.
 """
 
 from __future__ import annotations
 
-import io
 import sys
-import threading
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # `solara run sim/views/app.py` loads this file as a script
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
 import solara  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from mesa.visualization import SolaraViz, Slider  # noqa: E402
-from mesa.visualization.utils import update_counter  # noqa: E402
+import solara.lab  # noqa: E402
+import solara.server.settings  # noqa: E402
 
-from sim.views import map as sweden_map  # noqa: E402  (solara treats a module-level name 'Layout' as the page layout)
-from sim.views.export import Blitter  # noqa: E402
-from sim.views.map import BLUE, VERMILLION, MapPanel, legend_handles, snapshot  # noqa: E402
-from sim.views.timeline import month_label  # noqa: E402
-from sim.model import EBPModel  # noqa: E402
-from sim.observables import Observables  # noqa: E402
-from sim.parameters import AREAS  # noqa: E402
-from sim.views.style import PALETTE  # noqa: E402
-from sim.experiments.scenario import county_groups  # noqa: E402
+solara.server.settings.theme.show_banner = False  # no "runs on Solara" badge over the plots, also under `solara run`
 
-# the levers: label shown in the app -> parameter overrides
-PRINCIPLES = {
-    "as reported (2012)": None,
-    "unit principle everywhere": ("all", "unit"),
-    "network principle everywhere": ("all", "network"),
-    "unit principle in the big-city counties": ("big_city", "unit"),
-    "network principle in the big-city counties": ("big_city", "network"),
-}
-TAKEOVERS = {
-    "phased take-over 2014-2016 (as reported)": {},
-    "original plan: state money ends after 2012": {"state_share": {2013: 0.0}, "announced": "2011-01"},
-    "state keeps paying": {"state_share": {2014: 1.0}},
-}
-
-
-def app_params(principle: str, takeover: str, outreach: float, via_structure: float) -> dict:
-    """Model parameter overrides for the app's levers."""
-    if principle not in PRINCIPLES:
-        raise ValueError(f"principle must be one of {', '.join(PRINCIPLES)}")
-    if takeover not in TAKEOVERS:
-        raise ValueError(f"takeover must be one of {', '.join(TAKEOVERS)}")
-    params: dict = {"providers": {"direct_outreach": float(outreach)}, "centres": {"via_structure": float(via_structure)}}
-    if PRINCIPLES[principle]:
-        group, value = PRINCIPLES[principle]
-        params["county_overrides"] = {code: {"principle": value} for code in county_groups()[group]}
-    if TAKEOVERS[takeover]:
-        params["funding"] = dict(TAKEOVERS[takeover])
-    return params
-
-
-class AppModel(EBPModel):
-    """EBPModel with the app's levers as keyword arguments (SolaraViz passes model_params that way).
-
-    A lock keeps the page from reading the model while the play thread is in the middle of a step.
-    """
-
-    def __init__(self, seed: int = 1, principle: str = "as reported (2012)",
-                 takeover: str = "phased take-over 2014-2016 (as reported)", outreach: float = 0.0,
-                 via_structure: float = 0.0):
-        super().__init__(seed=int(seed), params=app_params(principle, takeover, outreach, via_structure))
-        self.lock = threading.RLock()
-        self.settings = dict(seed=int(seed), principle=principle, takeover=takeover, outreach=float(outreach),
-                             via_structure=float(via_structure))
-        self._layout = None
-
-    def step(self) -> None:
-        if self.steps >= self.n_months:
-            self.running = False
-            return
-        with self.lock:
-            super().step()
-
-    @property
-    def layout(self) -> sweden_map.Layout:
-        if self._layout is None:
-            self._layout = sweden_map.Layout.build(self.country, self.provider_muni)
-        return self._layout
-
-    def date_text(self) -> str:
-        return f"{month_label(self, self.steps - 1)}" if self.steps else f"{month_label(self, 0)} (start)"
-
-    def series(self, names) -> tuple[np.ndarray, dict]:
-        """x (fractional years) and the national series of the months run so far."""
-        with self.lock:
-            n = self.steps
-            v = self.observables.values[:n, 0]
-            x = np.array([self.start_year + (self.start_date.month - 1 + t + 1) / 12 for t in range(n)])
-            return x, {k: v[:, Observables.names.index(k)].copy() for k in names}
-
+from sim.views.live import (  # noqa: E402, F401  (the names the page and its tests use)
+    CURVES_PX, DEFAULTS, KEEP_RUNS, MAP_PX, OUTREACH_MAX, PRINCIPLES, SPEED, SPEEDS, TAKEOVERS, VIA_MAX, AppModel,
+    CurvesPicture, Ghost, MapPicture, Run, Screen, app_params, ghost_of, legend_png, settings_text)
 
 TITLE = "ebpsim: knowledge of evidence-based practice in Swedish social services, 2010-2020"
 
-model_params = {
-    "seed": {"type": "SliderInt", "value": 1, "min": 0, "max": 50, "step": 1, "label": "Seed"},
-    "principle": {"type": "Select", "value": "as reported (2012)", "values": list(PRINCIPLES),
-                  "label": "Organising principle of the regional structures"},
-    "takeover": {"type": "Select", "value": "phased take-over 2014-2016 (as reported)", "values": list(TAKEOVERS),
-                 "label": "Who pays after the state grants"},
-    "outreach": Slider("Provider outreach", 0.0, 0.0, 0.05, 0.005, dtype=float),  # providers.direct_outreach, per month
-    "via_structure": Slider("Centres via structures", 0.0, 0.0, 1.0, 0.1, dtype=float),  # centres.via_structure, share
-}
+# ------------------------------------------------------------------------------------------- the page
+CSS = """
+.ebp-side { font-size: 16px; }
+.ebp-side .v-btn { text-transform: none; letter-spacing: 0; font-size: 17px; min-width: 0 !important; padding: 0 12px !important; }
+.ebp-side .v-label, .ebp-side .v-select__selection { font-size: 16px !important; }
+.ebp-lever-label { font-size: 16px; font-weight: 500; margin: 6px 0 -6px 0; }
+.ebp-date { font-size: 32px; font-weight: bold; line-height: 1.1; }
+.ebp-steps { font-size: 16px; color: #444; }
+.ebp-figures { font-size: 19px; line-height: 1.25; margin-bottom: 2px; }
+.ebp-figures b { font-size: 22px; }
+.ebp-runs { font-size: 14px; line-height: 1.3; }
+.ebp-pending { font-size: 14px; color: #B35900; }
+.v-input__slot { margin-bottom: 0 !important; }
+/* the pictures scale with the window's height, so that everything stays on one screen */
+.ebp-map { height: calc(100vh - 16px); width: auto; max-width: 46vw; object-fit: contain; }
+.ebp-curves { width: 100%; height: auto; max-height: calc(100vh - 150px); object-fit: contain; object-position: left top; }
+.v-messages { min-height: 0 !important; }
+.v-text-field__details { display: none !important; }
+"""
 
 
-# ------------------------------------------------------------------------------------------- components
-def _map_figure(model: AppModel):
-    fig = Figure(figsize=(9.0, 9.6), dpi=90, facecolor="white")
-    ax = fig.add_axes([0.0, 0.0, 0.64, 0.98])
-    panel = MapPanel(ax, model.layout, model)
-    panel.blitter = Blitter(fig, panel.artists())  # the still map is drawn once
-    handles, title = legend_handles()
-    lax = fig.add_axes([0.645, 0.02, 0.355, 0.96])
-    lax.axis("off")
-    lax.legend(handles=handles, title=title.replace(": level ", ":\nlevel "), loc="upper left", fontsize=10.5,
-               title_fontsize=11, frameon=False, labelspacing=1.0, alignment="left")
-    return fig, panel
-
-
-@solara.component
-def MapView(model: AppModel):
-    """The map: municipalities by knowledge state, the support structures, the providers; and the date."""
-    update_counter.get()
-    fig, panel = solara.use_memo(lambda: _map_figure(model), dependencies=[id(model)])
-    with model.lock:
-        frame = snapshot(model, model.layout) if model.steps else None
-        date, steps = model.date_text(), model.steps
-    if frame is not None:
-        panel.update(frame)
-    s = model.settings
-    with solara.Column(style={"width": "100%"}):
-        solara.Div(date, classes=["ebp-date"], style={"font-size": "2.2em", "font-weight": "bold", "line-height": "1.2"})
-        solara.Text(f"month {steps} of {model.n_months} · {s['principle']} · {s['takeover']}",
-                    classes=["ebp-steps"], style={"font-size": "1.05em"})
-        _MapPicture(panel, dependencies=[update_counter.value, id(model), steps])
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    FigureCanvasAgg(fig).print_png(buf, pil_kwargs={"compress_level": 1})  # fast to make, fine to send
-    return buf.getvalue()
+def _figures_text(run: Run, month: int) -> str:
+    """The month's headline figures (the map's colours in numbers)."""
+    n = len(run.model.structures)
+    if month < 0:
+        s = {"reach_any": 0.0, "adoption_mean": 0.0, "provider_reach": 0.0, "functioning_structures": 0}
+    else:
+        s = run.frames[month].stats
+    pc = lambda v: f"{100 * v:.0f} %"  # noqa: E731
+    return (f"municipalities reached <b>{pc(s['reach_any'])}</b> · using EBP <b>{pc(s['adoption_mean'])}</b><br>"
+            f"providers reached <b>{pc(s['provider_reach'])}</b> · structures working "
+            f"<b>{s['functioning_structures']:.0f}</b> of {n}")
 
 
 @solara.component
-def _MapPicture(panel, dependencies):
-    def draw():
-        panel.blitter.draw()
-        return panel.blitter.png(compress_level=1)
-
-    solara.Image(solara.use_memo(draw, dependencies=dependencies), width="100%")
-
-
-@solara.component
-def _Picture(fig, dependencies):
-    """A matplotlib figure as a PNG that scales to the width of its column."""
-    data = solara.use_memo(lambda: _png(fig), dependencies=dependencies)
-    solara.Image(data, width="100%")
-
-
-class _Lines:
-    """A small time-series plot whose lines are updated in place each month (not redrawn from scratch)."""
-
-    def __init__(self, model: AppModel, names: dict, title: str, ylabel: str, share: bool = True, colours=None):
-        self.share = share
-        self.fig = Figure(figsize=(5.6, 3.2), dpi=100)
-        ax = self.ax = self.fig.add_subplot(111)
-        colours = colours or PALETTE
-        self.lines = {k: ax.plot([], [], color=colours[i % len(colours)], lw=2.5, label=label)[0]
-                      for i, (k, label) in enumerate(names.items())}
-        first = model.start_year + (model.start_date.month - 1) / 12
-        ax.set_xlim(first, first + model.n_months / 12)
-        ax.set_ylim(0, 1.02 if share else 2.0)
-        if share:
-            ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%d"))
-        ax.set_title(title, fontsize=12, loc="left")
-        ax.set_ylabel(ylabel, fontsize=10)
-        ax.grid(alpha=0.3)
-        ax.tick_params(labelsize=10)
-        ax.legend(fontsize=9, loc="upper left")
-        self.fig.tight_layout()
-
-    def update(self, model: AppModel) -> Figure:
-        x, series = model.series(list(self.lines))
-        top = 0.0
-        for k, line in self.lines.items():
-            line.set_data(x, series[k])
-            if len(x):
-                top = max(top, float(np.nanmax(series[k])))
-        if not self.share:
-            want = max(2.0, 1.3 * top)
-            if want > self.ax.get_ylim()[1]:
-                self.ax.set_ylim(0, want)
-        return self.fig
-
-
-def _plot(model: AppModel, key: str, make):
-    """Render one of the plots: made once per model, its lines updated every month."""
-    update_counter.get()
-    panel = solara.use_memo(make, dependencies=[id(model)])
-    with model.lock:
-        fig = panel.update(model)
-        steps = model.steps
-    _Picture(fig, dependencies=[update_counter.value, id(model), steps, key])
-
-
-@solara.component
-def ReachPlot(model: AppModel):
-    _plot(model, "reach", lambda: _Lines(
-        model, {"reach_any": "reached by the initiative", "salar_event_share": "at a SALAR national event"},
-        "Reach: share of the 290 municipalities", "share"))
-
-
-@solara.component
-def AdoptionPlot(model: AppModel):
-    _plot(model, "adoption", lambda: _Lines(
-        model, {f"adoption_{a}": a.replace("_", " ") for a in AREAS}, "Municipalities using EBP, by programme area",
-        "share"))
-
-
-@solara.component
-def MoneyPlot(model: AppModel):
-    _plot(model, "money", lambda: _Lines(
-        model, {"state_spending": "state", "principal_spending": "principals"}, "Money for the structures",
-        "SEK million a month", share=False, colours=[BLUE, VERMILLION]))
-
-
-@solara.component
-def Dashboard(model: AppModel):
-    """The main area: the map on the left, the curves on the right.
-
-    (Laid out here rather than through SolaraViz's draggable grid, whose script does not load with the
-    Vue 3 front end that solara-assets ships for offline use.)
-    """
-    with solara.Columns([1, 1], style={"align-items": "flex-start"}):
-        MapView(model)
-        with solara.Column():
-            ReachPlot(model)
-            AdoptionPlot(model)
-            MoneyPlot(model)
+def Pictures(screen: Screen, run: Run, month: int, ghosts: list, ghost_version: int):
+    map_png, curves_png = screen.pictures(run, month, ghosts, ghost_version)
+    with solara.Row(style={"gap": "10px", "align-items": "flex-start", "flex-wrap": "nowrap"}):
+        with solara.Column(style={"flex": "0 0 auto", "min-width": "0"}):
+            solara.Image(map_png, classes=["ebp-map"])
+        with solara.Column(style={"flex": f"1 1 {CURVES_PX[0]}px", "min-width": "0", "gap": "0"}):
+            solara.HTML(tag="div", unsafe_innerHTML=run.date(month), classes=["ebp-date"])
+            solara.HTML(tag="div", unsafe_innerHTML=f"month {month + 1} of {run.n_months}", classes=["ebp-steps"])
+            solara.HTML(tag="div", unsafe_innerHTML=_figures_text(run, month), classes=["ebp-figures"])
+            solara.Image(curves_png, classes=["ebp-curves"])
 
 
 @solara.component
 def Page():
-    """One model per browser session, so two people at the same server do not share a run."""
-    first = solara.use_memo(lambda: AppModel(), dependencies=[])
-    model = solara.use_reactive(first)  # SolaraViz's Reset puts the new model here
+    """One run per browser session, so that two people at the same server do not share one."""
+    levers = solara.use_reactive(dict(DEFAULTS))  # as set on screen; they apply at Reset
+    run = solara.use_reactive(solara.use_memo(lambda: Run(1, DEFAULTS), dependencies=[]))
+    month = solara.use_reactive(-1)  # the month shown; -1 = before the first
+    screen = solara.use_memo(Screen, dependencies=[])
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(SPEED)
+    ghosts = solara.use_reactive([])
+    ghost_version = solara.use_reactive(0)
+    r = run.value
+    last = r.n_months - 1
+
+    def play():
+        """Advance the shown month with the clock: `speed` months a second (months whose picture would come
+        late are passed over rather than slowing the play down)."""
+        if not playing.value:
+            return
+        start, t0 = month.value, time.monotonic()
+        while playing.value and month.value < last:
+            target = min(last, start + 1 + int((time.monotonic() - t0) * speed.value))
+            if not r.wait_for(target, timeout=30):
+                break
+            if target > month.value:
+                screen.pictures(r, target, ghosts.value, ghost_version.value)  # drawn here, sent by the render
+                month.set(target)
+            time.sleep(0.01)
+        playing.set(False)
+
+    solara.lab.use_task(play, dependencies=[playing.value, r.number, speed.value], prefer_threaded=True)
+
+    def step():
+        if month.value < last and r.wait_for(month.value + 1):
+            month.set(month.value + 1)
+
+    def reset():
+        playing.set(False)
+        old = run.value
+        old.stop()
+        g = ghost_of(old, month.value)
+        if g is not None:
+            ghosts.set((ghosts.value + [g])[-KEEP_RUNS:])
+            ghost_version.set(ghost_version.value + 1)
+        month.set(-1)
+        run.set(Run(old.number + 1, dict(levers.value)))
+
+    def clear():
+        ghosts.set([])
+        ghost_version.set(ghost_version.value + 1)
+
+    def set_lever(name):
+        return lambda value: levers.set({**levers.value, name: value})
+
     solara.Title(TITLE)  # the browser tab reads "ebpsim …", not "Solara"
-    with solara.Column(style={"width": "100%"}):
-        SolaraViz(model, components=[], model_params=model_params, play_interval=150, name=TITLE)
-        Dashboard(model.value)
+    solara.Style(CSS)
+    with solara.Row(style={"gap": "12px", "align-items": "flex-start", "flex-wrap": "nowrap"}):
+        with solara.Column(style={"flex": "0 0 300px", "width": "300px", "gap": "2px"}, classes=["ebp-side"]):
+            solara.HTML(tag="div", unsafe_innerHTML="<b>ebpsim</b> · evidence-based practice in Swedish social services",
+                        style={"font-size": "15px"})
+            at_end = month.value >= last
+            with solara.Row(style={"gap": "6px"}):
+                solara.Button("❚❚ Pause" if playing.value else "▶ Play", color="primary",
+                              on_click=lambda: playing.set(not playing.value), disabled=at_end and not playing.value,
+                              classes=["ebp-play"], style={"font-size": "16px"})
+                solara.Button("+1 month", on_click=step, disabled=playing.value or at_end, classes=["ebp-step"],
+                              style={"font-size": "16px"})
+                solara.Button("Reset", on_click=reset, classes=["ebp-reset"], style={"font-size": "16px"},
+                              color="warning" if levers.value != r.settings else None)
+            solara.HTML(tag="div", unsafe_innerHTML=f"Speed: {speed.value} months a second", classes=["ebp-lever-label"])
+            solara.SliderInt("", value=speed, min=SPEEDS[0], max=SPEEDS[1], step=1, thumb_label=False)
+            lv = levers.value
+            solara.Select("Organising principle of the structures", value=lv["principle"], values=list(PRINCIPLES),
+                          on_value=set_lever("principle"))
+            solara.Select("Who pays after the state grants", value=lv["takeover"], values=list(TAKEOVERS),
+                          on_value=set_lever("takeover"))
+            solara.HTML(tag="div", unsafe_innerHTML=f"Provider outreach: {lv['outreach']:.3f} a month",
+                        classes=["ebp-lever-label"])
+            solara.SliderFloat("", value=lv["outreach"], min=0.0, max=OUTREACH_MAX, step=0.005, thumb_label=False,
+                               on_value=set_lever("outreach"))
+            solara.HTML(tag="div", unsafe_innerHTML=f"Centres' guidance via the structures: {lv['via_structure']:.0%}",
+                        classes=["ebp-lever-label"])
+            solara.SliderFloat("", value=lv["via_structure"], min=0.0, max=VIA_MAX, step=0.1, thumb_label=False,
+                               on_value=set_lever("via_structure"))
+            solara.HTML(tag="div", unsafe_innerHTML=f"Random seed: {lv['seed']}", classes=["ebp-lever-label"])
+            solara.SliderInt("", value=lv["seed"], min=0, max=50, step=1, thumb_label=False, on_value=set_lever("seed"))
+            if lv != r.settings:
+                solara.HTML(tag="div", unsafe_innerHTML="Changed levers apply at <b>Reset</b>", classes=["ebp-pending"])
+            if ghosts.value:
+                items = "".join(f"<div>{g.number}: {g.label}</div>" for g in ghosts.value)
+                solara.HTML(tag="div", unsafe_innerHTML=f"<b>Faded lines, earlier runs</b>{items}"
+                                                        f"<div>shown now: run {r.number}: {settings_text(r.settings)}</div>",
+                            classes=["ebp-runs"])
+                solara.Button("Clear earlier runs", on_click=clear, classes=["ebp-clear"], small=True)
+            if r.error:
+                solara.Error(r.error)
+            solara.Image(solara.use_memo(legend_png, dependencies=[]), width="100%")
+        with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}):
+            Pictures(screen, r, month.value, ghosts.value, ghost_version.value)

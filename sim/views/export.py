@@ -20,28 +20,59 @@ class Blitter:
 
     The changing artists are marked animated (the figure's own draw leaves them out); `draw()` restores
     the still background and draws them, in z-order, into the Agg canvas; `rgba()` and `png()` read it.
+    `overlay` artists (the county names: still, but lying over changing dots) are drawn once into a
+    transparent layer that is laid over each frame: drawing text with a halo costs more than the rest of a
+    map frame together.
     """
 
-    def __init__(self, fig, artists):
+    def __init__(self, fig, artists, overlay=()):
         self.fig = fig
         self.canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
         self.artists = sorted(artists, key=lambda a: a.get_zorder())
-        for a in self.artists:
+        self.overlay = list(overlay)
+        for a in self.artists + self.overlay:
             a.set_animated(True)
         self.background = None
+        self._layers = []
+
+    def _draw_artist(self, a) -> None:
+        if a.axes is not None:
+            a.axes.draw_artist(a)
+        else:
+            self.fig.draw_artist(a)
+
+    def _make_overlay(self) -> None:
+        """Draw the overlay artists alone on a transparent canvas; keep the small boxes they cover."""
+        renderer = self.canvas.get_renderer()
+        renderer.clear()
+        for a in self.overlay:
+            self._draw_artist(a)
+        layer = np.asarray(self.canvas.buffer_rgba())
+        h, w = layer.shape[:2]
+        self._layers = []
+        for a in self.overlay:
+            bb = a.get_window_extent(renderer)
+            rows = slice(max(0, int(h - bb.y1) - 3), min(h, int(h - bb.y0) + 4))
+            cols = slice(max(0, int(bb.x0) - 3), min(w, int(bb.x1) + 4))
+            part = layer[rows, cols].astype(np.uint16)
+            if part.size and part[..., 3].any():
+                self._layers.append((rows, cols, part[..., :3] * part[..., 3:4], 255 - part[..., 3:4]))
 
     def draw(self) -> None:
         if self.background is None or self.canvas.get_width_height() != self._size:
             self.canvas.draw()
             self.background = self.canvas.copy_from_bbox(self.fig.bbox)
             self._size = self.canvas.get_width_height()
-        else:
-            self.canvas.restore_region(self.background)
+            if self.overlay:
+                self._make_overlay()
+        self.canvas.restore_region(self.background)
         for a in self.artists:
-            if a.axes is not None:
-                a.axes.draw_artist(a)
-            else:
-                self.fig.draw_artist(a)
+            self._draw_artist(a)
+        if self._layers:
+            px = np.asarray(self.canvas.buffer_rgba())
+            for rows, cols, fg, keep in self._layers:
+                under = px[rows, cols, :3].astype(np.uint16)
+                px[rows, cols, :3] = ((under * keep + fg) // 255).astype(np.uint8)
 
     def rgba(self) -> bytes:
         return bytes(self.canvas.buffer_rgba())
@@ -62,9 +93,9 @@ class RenderedFrame:
     """Stands in for the figure towards matplotlib's movie writers: the figure is drawn once per frame and
     every writer (GIF, MP4, HTML) gets the same pixels, instead of each drawing it again."""
 
-    def __init__(self, fig, artists):
+    def __init__(self, fig, artists, overlay=()):
         self.fig = fig
-        self.blitter = Blitter(fig, artists)
+        self.blitter = Blitter(fig, artists, overlay)
         self.canvas = self.blitter.canvas
         self._rgba = None
         self._paletted = None

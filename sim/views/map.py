@@ -243,8 +243,9 @@ def snapshot(model, layout: Layout, area: str = "most") -> Frame:
 class MapPanel:
     """One map: artists made once, then updated frame by frame."""
 
-    def __init__(self, ax, layout: Layout, model, title: str = "", fontscale: float = 1.0):
+    def __init__(self, ax, layout: Layout, model, title: str = "", fontscale: float = 1.0, stats: bool = True):
         self.ax, self.layout = ax, layout
+        self.show_stats = stats
         L, fs = layout, fontscale
         ax.set_facecolor(SEA)
         ax.set_xlim(*L.xlim)
@@ -304,7 +305,7 @@ class MapPanel:
         h = fontsize * 1.25 / ppu
         char = fontsize * 0.56 / ppu
         W, H = L.xlim[1] - L.xlim[0], L.ylim[1] - L.ylim[0]
-        boxes = [(L.xlim[0], L.ylim[1] - 0.14 * H, L.xlim[0] + 0.36 * W, L.ylim[1])]  # the figures in the corner
+        boxes = [(L.xlim[0], L.ylim[1] - 0.14 * H, L.xlim[0] + 0.36 * W, L.ylim[1])] if self.show_stats else []  # the figures
         pts = np.vstack([L.muni_xy, L.centre])
         gap = 0.35 * L.spacing
         out = [None] * len(L.names)
@@ -340,9 +341,10 @@ class MapPanel:
         return out
 
     def artists(self):
-        """What changes from frame to frame (and the names, drawn again on top of it)."""
-        return self.labels + [self.member, self.colleague, self.rd_links, self.uni_links, self.providers, self.munis, self.rd,
-                self.uni, self.leaders, self.hubs, self.stats]
+        """What changes from frame to frame. The county names (`labels`) do not change but lie over it: a
+        `Blitter` lays them over each frame as an overlay drawn once."""
+        return [self.member, self.colleague, self.rd_links, self.uni_links, self.providers, self.munis, self.rd,
+                self.uni, self.leaders, self.hubs] + ([self.stats] if self.show_stats else [])
 
     def update(self, f: Frame):
         r = f.reached.astype(int)
@@ -365,22 +367,36 @@ class MapPanel:
         self.uni.set_facecolor([GREEN if on else "none" for on in f.uni_on])
         self.uni_links.set_segments(f.uni_segs)
         s = f.stats
-        self.stats.set_text(f"reached  {s['reach_any']:.0%}\nusing EBP  {s['adoption_mean']:.0%}\n"
-                            f"providers  {s['provider_reach']:.0%}\nfunctioning  {s['functioning_structures']:.0f}/21")
+        if self.show_stats:
+            self.stats.set_text(f"reached  {s['reach_any']:.0%}\nusing EBP  {s['adoption_mean']:.0%}\n"
+                                f"providers  {s['provider_reach']:.0%}\nfunctioning  {s['functioning_structures']:.0f}/21")
         return self.artists()
 
 
-def legend_handles(area: str = "most"):
+def legend_handles(area: str = "most", short: bool = False):
+    """The map's key: (handles, title). `short` labels fit a narrow two-column key (the app's)."""
     which = {"most": "in most programme areas", "any": "in any programme area"}.get(area, area.replace("_", " "))
+    if short:
+        which = {"most": "in most areas", "any": "in any area"}.get(area, area.replace("_", " "))
+    words = {
+        "reached": ("reached", "reached by the initiative"),
+        "platform": ("platform leader", "platform leader in post"),
+        "linked": ("leader, linked", "development leader, linked"),
+        "unlinked": ("leader, not linked", "development leader, not linked"),
+        "tie": ("colleague tie", "colleague tie (width = strength)"),
+        "rd": ("R&D unit, linked", "R&D unit (filled: linked)"),
+        "uni": ("university, linked", "university (filled: linked)"),
+        "provider": ("provider, reached", "private provider, reached"),
+    }
+    w = {k: v[0] if short else v[1] for k, v in words.items()}
     h = [Line2D([], [], ls="", marker="o", ms=11, mfc=STATE_COLOURS[k], mec="#999999", label=STATE_LABELS[k])
          for k in sorted(STATE_COLOURS)]
-    h += [Line2D([], [], ls="", marker="o", ms=11, mfc=STATE_COLOURS[UNAWARE], mec=BLACK, mew=1.8,
-                 label="reached by the initiative"),
-          Line2D([], [], ls="", marker="s", ms=10, mfc=BLACK, mec=BLACK, label="platform leader in post"),
-          Line2D([], [], ls="", marker="o", ms=9, mfc=BLUE, mec=BLUE, label="development leader, linked"),
-          Line2D([], [], ls="", marker="o", ms=9, mfc="white", mec=BLUE, label="development leader, not linked"),
-          Line2D([], [], color=BLUE, lw=3, label="colleague tie (width = strength)"),
-          Line2D([], [], ls="", marker="^", ms=10, mfc=PURPLE, mec=PURPLE, label="R&D unit (filled: linked)"),
-          Line2D([], [], ls="", marker="D", ms=9, mfc=GREEN, mec=GREEN, label="university (filled: linked)"),
-          Line2D([], [], ls="", marker="s", ms=6, mfc=BLACK, mec=BLACK, label="private provider, reached")]
+    h += [Line2D([], [], ls="", marker="o", ms=11, mfc=STATE_COLOURS[UNAWARE], mec=BLACK, mew=1.8, label=w["reached"]),
+          Line2D([], [], ls="", marker="s", ms=6, mfc=BLACK, mec=BLACK, label=w["provider"]),
+          Line2D([], [], ls="", marker="s", ms=10, mfc=BLACK, mec=BLACK, label=w["platform"]),
+          Line2D([], [], ls="", marker="o", ms=9, mfc=BLUE, mec=BLUE, label=w["linked"]),
+          Line2D([], [], ls="", marker="o", ms=9, mfc="white", mec=BLUE, label=w["unlinked"]),
+          Line2D([], [], color=BLUE, lw=3, label=w["tie"]),
+          Line2D([], [], ls="", marker="^", ms=10, mfc=PURPLE, mec=PURPLE, label=w["rd"]),
+          Line2D([], [], ls="", marker="D", ms=9, mfc=GREEN, mec=GREEN, label=w["uni"])]
     return h, f"Municipality: level {which}"

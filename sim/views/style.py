@@ -28,3 +28,10 @@ def save_figure(fig, path: Path, dpi: int = 110, tight: bool = True) -> Path:
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path
+
+
+def percent_axis(ax, axis: str = "y", decimals: int = 0) -> None:
+    """Show a share (0-1) as per cent on the axis."""
+    import matplotlib.ticker as mticker
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(mticker.PercentFormatter(1.0, decimals=decimals))

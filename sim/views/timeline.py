@@ -90,3 +90,54 @@ class Timeline:
                 line.set_data(self.x[:month + 1], s[k][:month + 1])
                 out.append(line)
         return out
+
+
+class Difference:
+    """The second run minus the first (the reference), month by month, in percentage points: reach and
+    adoption. Close variants look alike on the maps; this panel says what the picture cannot. With several
+    replicates (`diffs` rows beyond the first), the 5th-95th percentile band of the paired differences is
+    drawn as it grows."""
+
+    KEYS = {"reach_any": ("reached", BLUE), "adoption_mean": ("using EBP", VERMILLION)}
+
+    def __init__(self, ax, x, diffs: dict, names, fontscale: float = 1.0):
+        from matplotlib.collections import PolyCollection
+
+        self.ax, self.x, fs = ax, x, fontscale
+        self.diffs = {k: 100 * np.asarray(d, dtype=float) for k, d in diffs.items()}  # (replicates, months), pp
+        n_rep = next(iter(self.diffs.values())).shape[0]
+        self.bands = {}
+        if n_rep > 1:
+            for k, d in self.diffs.items():
+                lo, hi = np.nanpercentile(d, 5, axis=0), np.nanpercentile(d, 95, axis=0)
+                self.bands[k] = (lo, hi, ax.add_collection(PolyCollection([], facecolor=self.KEYS[k][1], alpha=0.22,
+                                                                          lw=0, zorder=2)))
+        self.lines = {k: ax.plot([], [], color=c, lw=3, zorder=3)[0] for k, (_, c) in self.KEYS.items()}
+        ax.axhline(0, color="black", lw=1.2, zorder=1)
+        top = max(2.0, 1.15 * float(np.nanmax(np.abs(np.concatenate([d.ravel() for d in self.diffs.values()])))))
+        ax.set_ylim(-top, 1.8 * top)  # room above for the key
+        ax.set_xlim(x[0], x[-1] + 1 / 12)
+        ax.set_title(f"Difference: {names[1]} minus {names[0]}", fontsize=14 * fs, loc="left")
+        ax.set_ylabel("percentage points", fontsize=11 * fs)
+        ax.tick_params(labelsize=12 * fs)
+        ax.grid(alpha=0.3)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%d"))
+        keys = [Line2D([], [], color=c, lw=3, label=label) for label, c in self.KEYS.values()]
+        if n_rep > 1:
+            keys.append(Line2D([], [], color="#999999", lw=8, alpha=0.4,
+                               label=f"5th-95th percentile, {n_rep} replicates" + (" (few: rough)" if n_rep < 20 else "")))
+        else:
+            keys.append(Line2D([], [], color="none", label="one seed: no band (--replicates N)"))
+        ax.legend(handles=keys, loc="upper left", fontsize=10.5 * fs, frameon=True, framealpha=0.9, ncol=2)
+
+    def artists(self):
+        return list(self.lines.values()) + [b[2] for b in self.bands.values()]
+
+    def update(self, month: int):
+        x = self.x[:month + 1]
+        for k, line in self.lines.items():
+            line.set_data(x, self.diffs[k][0, :month + 1])
+        for lo, hi, poly in self.bands.values():
+            poly.set_verts([np.column_stack([np.concatenate([x, x[::-1]]),
+                                             np.concatenate([lo[:month + 1], hi[:month + 1][::-1]])])])
+        return self.artists()
