@@ -39,19 +39,7 @@ from sim.parameters import AREAS  # noqa: E402
 from sim.views.style import PALETTE  # noqa: E402
 from sim.experiments.scenario import county_groups  # noqa: E402
 
-# the levers: label shown in the app -> parameter overrides
-PRINCIPLES = {
-    "as reported (2012)": None,
-    "unit principle everywhere": ("all", "unit"),
-    "network principle everywhere": ("all", "network"),
-    "unit principle in the big-city counties": ("big_city", "unit"),
-    "network principle in the big-city counties": ("big_city", "network"),
-}
-TAKEOVERS = {
-    "phased take-over 2014-2016 (as reported)": {},
-    "original plan: state money ends after 2012": {"state_share": {2013: 0.0}, "announced": "2011-01"},
-    "state keeps paying": {"state_share": {2014: 1.0}},
-}
+from sim.experiments.levers import PRINCIPLES, TAKEOVERS  # noqa: E402  (the levers, by name)
 
 
 def app_params(principle: str, takeover: str, outreach: float, via_structure: float) -> dict:
