@@ -250,10 +250,26 @@ def outcome_table(cfg: Config, rows: np.ndarray) -> pd.DataFrame:
 def write_manifest(folder: Path, cfg: Config, status: str, **extra) -> None:
     data = manifest(cfg.raw, [cfg.scenario.seed + r for r in range(cfg.replicates)], status=status,
                     config_file=cfg.file, config_digest=cfg.digest(), parameters=dict(zip(cfg.names, cfg.bounds)),
-                    excluded=cfg.excluded, **extra)
+                    excluded=cfg.excluded, libraries=_versions(("SALib", "ema_workbench")), **extra)
     tmp = folder / ".manifest.json.partial"
     tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
     os.replace(tmp, folder / "manifest.json")
+
+
+def _sessions(folder: Path) -> list:
+    try:
+        man = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if "sessions" in man:
+        return list(man["sessions"])
+    return [{k: man[k] for k in ("runs", "seconds", "workers", "executor", "status")}] if "runs" in man else []
+
+
+def _versions(names) -> dict:
+    from importlib import metadata
+
+    return {n: metadata.version(n) for n in names}
 
 
 def config_of(folder: Path) -> Config:
@@ -273,7 +289,8 @@ def run_analysis(cfg: Config, folder: Path, workers: int = 1, executor: str = "l
     m = cfg.method
     counter = {"runs": 0}
     stages = ["morris", "sobol"] if m["name"] == "morris+sobol" else [m["name"]]
-    write_manifest(folder, cfg, "running", executor=executor, workers=workers)
+    sessions = _sessions(folder)  # earlier sessions of a resumed analysis: their runs and time count too
+    write_manifest(folder, cfg, "running", executor=executor, workers=workers, sessions=sessions)
     t0 = time.perf_counter()
     results: dict = {}
     status, failures = "complete", []
@@ -296,11 +313,16 @@ def run_analysis(cfg: Config, folder: Path, workers: int = 1, executor: str = "l
     stats = {"runs": counter["runs"], "seconds": round(elapsed, 2),
              "runs_per_second": round(counter["runs"] / elapsed, 3) if elapsed > 0 else None,
              "total_runs": total_runs(cfg)}
+    sessions = sessions + [{"runs": counter["runs"], "seconds": round(elapsed, 2), "workers": workers,
+                            "executor": executor, "status": status}]
+    stats["all_sessions"] = {"sessions": len(sessions), "runs": sum(x["runs"] for x in sessions),
+                             "seconds": round(sum(x["seconds"] for x in sessions), 2)}
     if status == "complete":
         from .sensitivity_report import write_results
 
         write_results(cfg, folder, results, stats)
-    write_manifest(folder, cfg, status, executor=executor, workers=workers, failures=failures, **stats)
+    write_manifest(folder, cfg, status, executor=executor, workers=workers, failures=failures, sessions=sessions,
+                   **stats)
     return {"status": status, "failures": failures, **stats, "results": results}
 
 

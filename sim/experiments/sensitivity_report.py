@@ -80,6 +80,13 @@ def write_results(cfg: Config, folder: Path, results: dict, stats: dict) -> None
     os.replace(tmp, folder / "report.md")
 
 
+def _timing(stats) -> str:
+    a = stats["all_sessions"]
+    rate = f"{a['runs'] / a['seconds']:.2f}" if a["seconds"] else "-"
+    where = "" if a["sessions"] == 1 else f" over {a['sessions']} sessions (the last ran {stats['runs']})"
+    return f", run in {a['seconds'] / 60:.1f} minutes{where}: {rate} runs/s"
+
+
 def report_text(cfg: Config, results: dict, robustness: pd.DataFrame, boxes: pd.DataFrame, stats: dict,
                 figures: list, top: int = 5) -> str:
     m = cfg.method
@@ -88,8 +95,7 @@ def report_text(cfg: Config, results: dict, robustness: pd.DataFrame, boxes: pd.
         lines += [cfg.scenario.description.strip(), ""]
     lines += [f"Method {m['name']} over {len(cfg.names)} parameters ({cfg.scenario.start} to {cfg.scenario.end}, "
               f"seed {cfg.scenario.seed}, {cfg.replicates} seed(s) per draw, the same in every variant). "
-              f"{stats['total_runs']} model runs; this session ran {stats['runs']} in {stats['seconds']:.0f} s "
-              f"({stats['runs_per_second']} runs/s).", ""]
+              f"{stats['total_runs']} model runs{_timing(stats)}.", ""]
     if "sobol" in results:
         lines += [f"Sobol stage on: {', '.join(results['sobol']['names'])}.", ""]
     for o in cfg.outcomes:
