@@ -161,3 +161,11 @@ def test_ema_workbench_notebook_executes():
     outputs = execute_notebook("ema_workbench.ipynb", ROOT)
     text = "".join(o.get("text", "") for o in outputs)
     assert "unit beats network in" in text and "PRIM box of the scenarios" in text
+
+
+def test_sobol_stage_takes_each_outcomes_most_influential_in_turn():
+    from sim.experiments.sensitivity_analysis import top_parameters
+
+    a = pd.DataFrame({"parameter": ["p", "q", "r", "s"], "mu_star": [4.0, 3.0, 2.0, 0.0]})
+    b = pd.DataFrame({"parameter": ["p", "q", "r", "s"], "mu_star": [0.0, 0.01, 0.0, 0.02]})
+    assert top_parameters({"a": a, "b": b}, 3) == ["p", "s", "q"]  # b's leader counts though its effects are small

@@ -347,6 +347,5 @@ def analyse(cfg: Config, stage: str, names: list[str], X: np.ndarray, Y: pd.Data
         tables[o] = t
     out = {"X": X, "Y": Y, "tables": tables, "names": names}
     if stage == "morris" and "top" in m:
-        spreads = {o: float(np.std(Y[o])) for o in Y.columns}
-        out["top"] = sa.top_parameters(tables, spreads, m["top"])
+        out["top"] = sa.top_parameters(tables, m["top"])
     return out

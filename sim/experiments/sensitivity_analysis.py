@@ -5,7 +5,7 @@
   ranks influence; σ (spread of the effects) shows interaction or non-linearity. Bootstrap interval on μ*.
 * Sobol first-order (S1) and total (ST) indices (SALib ``sobol``, Saltelli's design without second-order
   terms: N(k+2) draws), with bootstrap intervals; in ``morris+sobol`` on the `top` parameters of the
-  screening (by μ* scaled by the outcome's spread, over all outcomes), the others at their defaults.
+  screening (each outcome's most influential in turn), the others at their defaults.
 * Robustness of a contrast: the share of all draws in which the variant beats the reference (the
   contrast is > 0), and where it does not, the PRIM box (EMA Workbench) that holds most such draws.
 
@@ -64,17 +64,17 @@ def sobol_indices(names, bounds, Y, resamples, confidence, seed) -> pd.DataFrame
                          "ST_conf": r["ST_conf"]})
 
 
-def top_parameters(morris_tables: dict[str, pd.DataFrame], spreads: dict[str, float], top: int) -> list[str]:
-    """The `top` parameters by their largest μ* relative to the outcome's spread, over all outcomes.
-
-    Scaling by the spread makes outcomes of different size (a level of 0.3, a contrast of 0.01) count alike.
-    Ties are broken by name, so the choice is reproducible."""
-    score: dict[str, float] = {}
-    for name, t in morris_tables.items():
-        s = spreads[name] or 1.0
-        for p, m in zip(t["parameter"], t["mu_star"]):
-            score[p] = max(score.get(p, 0.0), float(m) / s)
-    return sorted(score, key=lambda p: (-score[p], p))[:top]
+def top_parameters(morris_tables: dict[str, pd.DataFrame], top: int) -> list[str]:
+    """The `top` parameters for the Sobol stage: each outcome's most influential (by μ*) in turn, then
+    each one's second, and so on, so that every question gets its decisive parameters. Ties are broken by
+    name, so the choice is reproducible."""
+    ranked = [sorted(zip(t["parameter"], t["mu_star"]), key=lambda pm: (-pm[1], pm[0])) for t in morris_tables.values()]
+    out: list[str] = []
+    for depth in range(max(len(r) for r in ranked)):
+        for r in ranked:
+            if depth < len(r) and r[depth][0] not in out and len(out) < top:
+                out.append(r[depth][0])
+    return out
 
 
 def robustness(draws: pd.DataFrame, names: list[str], contrast: str, min_cases: int = 3) -> tuple[dict, pd.DataFrame]:
