@@ -23,10 +23,10 @@ def _csv(df: pd.DataFrame, path: Path) -> None:
 
 
 def describe(cfg: Config, outcome: str) -> str:
-    """An outcome in words, for tables and axes: 'adoption_mean@2020-12, all_unit minus all_network'."""
+    """An outcome in words, for reports and plot titles (two lines)."""
     o = next(x for x in cfg.outcomes if x.name == outcome)
-    what = f"{o.value.name} ({OBSERVABLES[o.value.observable]})"
-    return f"{what}: {o.of} minus {o.minus}" if o.is_contrast else f"{what}: {o.of}"
+    which = f"{o.of} minus {o.minus}" if o.is_contrast else o.of
+    return f"{o.name}: {o.value.name}, {which}\n({OBSERVABLES[o.value.observable]})"
 
 
 def draws_table(cfg: Config, results: dict) -> pd.DataFrame:
@@ -64,9 +64,11 @@ def write_results(cfg: Config, folder: Path, results: dict, stats: dict) -> None
             figures.append(plot_sobol(t, describe(cfg, o), folder / "plots" / f"sobol_{o}.png"))
         _csv(pd.concat(rows, ignore_index=True), folder / "sobol.csv")
     rob, boxes = [], []
+    # over the Morris draws when there are some: they move every parameter, the Sobol draws only the top few
+    space = draws[draws["stage"] == "morris"] if "morris" in results else draws
     for o in cfg.outcomes:
         if o.is_contrast:
-            row, box = sa.robustness(draws, cfg.names, o.name)
+            row, box = sa.robustness(space, cfg.names, o.name)
             rob.append({**row, "variant": o.of, "reference": o.minus})
             boxes.append(box)
     robustness = pd.DataFrame(rob)
@@ -99,7 +101,8 @@ def report_text(cfg: Config, results: dict, robustness: pd.DataFrame, boxes: pd.
     if "sobol" in results:
         lines += [f"Sobol stage on: {', '.join(results['sobol']['names'])}.", ""]
     for o in cfg.outcomes:
-        lines += [f"## {o.name}", "", describe(cfg, o.name), ""]
+        lines += [f"## {o.name}", "", describe(cfg, o.name).split("\n", 1)[1].strip("()").capitalize() + ": "
+                  + describe(cfg, o.name).split("\n")[0].split(": ", 1)[1] + ".", ""]
         if "morris" in results:
             t = results["morris"]["tables"][o.name].sort_values("mu_star", ascending=False).head(top)
             lines += ["| Morris rank | parameter | μ* [interval] | σ |", "|---|---|---|---|"]

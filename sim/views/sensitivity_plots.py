@@ -38,14 +38,14 @@ def plot_morris(t: pd.DataFrame, outcome: str, path: Path, labelled: int = 10, b
     bx.set_xlabel("μ* with its bootstrap interval (outcome units)")
     bx.set_title(f"the {len(top)} most influential", fontsize=10)
     bx.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"Morris screening: {outcome}", fontsize=10)
+    fig.suptitle(f"Morris screening of {outcome}", fontsize=10)
     return save_figure(fig, path)
 
 
 def plot_sobol(t: pd.DataFrame, outcome: str, path: Path) -> Path:
     t = t.sort_values("ST", ascending=True)
     y = np.arange(len(t))
-    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.45 * len(t)))
+    fig, ax = plt.subplots(figsize=(9, 1.6 + 0.45 * len(t)))
     ax.barh(y + 0.2, t["ST"], height=0.4, xerr=t["ST_conf"], color=PALETTE[1], label="total (ST)", capsize=2)
     ax.barh(y - 0.2, t["S1"], height=0.4, xerr=t["S1_conf"], color=PALETTE[0], label="first-order (S1)", capsize=2)
     ax.set_yticks(y, t["parameter"], fontsize=9)
@@ -53,5 +53,5 @@ def plot_sobol(t: pd.DataFrame, outcome: str, path: Path) -> Path:
     ax.set_xlabel("share of the outcome's variance (Sobol index, with bootstrap interval)")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(f"Sobol indices: {outcome}", fontsize=10)
+    ax.set_title(f"Sobol indices of {outcome}", fontsize=10)
     return save_figure(fig, path)
