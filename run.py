@@ -210,10 +210,16 @@ def cmd_app(argv) -> int:
                 pass
 
 
+def cmd_sensitivity(argv) -> int:
+    from sim.experiments.sensitivity_cli import main as sensitivity
+
+    return sensitivity(argv)
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {"validate": cmd_validate, "schema": cmd_schema, "calibrate": cmd_calibrate, "predict": cmd_predict,
-                "animate": cmd_animate, "app": cmd_app}
+                "animate": cmd_animate, "app": cmd_app, "sensitivity": cmd_sensitivity}
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])
     return cmd_run(argv)

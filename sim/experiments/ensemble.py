@@ -119,7 +119,7 @@ def _ignore_sigint():
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent, which keeps what is done
 
 
-def _run_local(todo: list[Task], workers: int, handle) -> None:
+def _run_local(todo: list, workers: int, handle, fn=run_task) -> None:
     # forkserver: workers start clean (no threads inherited from the parent's progress bar or Dask)
     ctx = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint, mp_context=ctx) as pool:
@@ -128,7 +128,7 @@ def _run_local(todo: list[Task], workers: int, handle) -> None:
         try:
             # keep a bounded number of tasks in flight, so parameters and results never pile up in memory
             for t in it:
-                pending.add(pool.submit(run_task, t))
+                pending.add(pool.submit(fn, t))
                 if len(pending) >= 2 * workers:
                     break
             while pending:
@@ -137,7 +137,7 @@ def _run_local(todo: list[Task], workers: int, handle) -> None:
                     handle(f.result())
                     nxt = next(it, None)
                     if nxt is not None:
-                        pending.add(pool.submit(run_task, nxt))
+                        pending.add(pool.submit(fn, nxt))
         except KeyboardInterrupt:
             for f in pending:
                 f.cancel()
@@ -145,12 +145,12 @@ def _run_local(todo: list[Task], workers: int, handle) -> None:
             raise
 
 
-def _run_dask(todo: list[Task], scheduler: str | None, handle) -> None:
+def _run_dask(todo: list, scheduler: str | None, handle, fn=run_task) -> None:
     from distributed import Client, as_completed
 
     client = Client(scheduler) if scheduler else Client(processes=False)
     try:
-        futures = client.map(run_task, todo, pure=False)
+        futures = client.map(fn, todo, pure=False)
         for fut in as_completed(futures):
             handle(fut.result())
     finally:

@@ -19,7 +19,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from ..experiments.scenario import county_groups  # noqa: E402
+from ..experiments.evaluate import model_params  # noqa: E402
+from ..experiments.levers import PRINCIPLES, TAKEOVERS, variant  # noqa: E402
 from ..model import EBPModel  # noqa: E402
 from ..observables import Observables  # noqa: E402
 from ..parameters import AREAS  # noqa: E402
@@ -29,19 +30,6 @@ from .map import BLACK, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION, MapPanel, 
 from .style import percent_axis  # noqa: E402
 from .timeline import month_label  # noqa: E402
 
-# the levers: what the app shows -> parameter overrides
-PRINCIPLES = {
-    "as reported (2012)": None,
-    "unit principle everywhere": ("all", "unit"),
-    "network principle everywhere": ("all", "network"),
-    "unit in the big-city counties": ("big_city", "unit"),
-    "network in the big-city counties": ("big_city", "network"),
-}
-TAKEOVERS = {
-    "take-over 2014-16 (reported)": {},
-    "state money ends 2012 (first plan)": {"state_share": {2013: 0.0}, "announced": "2011-01"},
-    "state keeps paying": {"state_share": {2014: 1.0}},
-}
 DEFAULTS = {"seed": 1, "principle": "as reported (2012)", "takeover": "take-over 2014-16 (reported)",
             "outreach": 0.0, "via_structure": 0.0}
 OUTREACH_MAX, VIA_MAX = 0.05, 1.0  # providers.direct_outreach per month; centres.via_structure, a share
@@ -56,18 +44,15 @@ LEGEND_PX = (300, 150)
 
 
 def app_params(principle: str, takeover: str, outreach: float, via_structure: float) -> dict:
-    """Model parameter overrides for the app's levers."""
+    """Model parameters for the app's levers: the named variants of `sim.experiments.levers`, checked and
+    expanded by the scenario machinery, plus the two sliders."""
     if principle not in PRINCIPLES:
         raise ValueError(f"principle must be one of {', '.join(PRINCIPLES)}")
     if takeover not in TAKEOVERS:
         raise ValueError(f"takeover must be one of {', '.join(TAKEOVERS)}")
-    params: dict = {"providers": {"direct_outreach": float(outreach)}, "centres": {"via_structure": float(via_structure)}}
-    if PRINCIPLES[principle]:
-        group, value = PRINCIPLES[principle]
-        params["county_overrides"] = {code: {"principle": value} for code in county_groups()[group]}
-    if TAKEOVERS[takeover]:
-        params["funding"] = dict(TAKEOVERS[takeover])
-    return params
+    layer = {**variant(PRINCIPLES[principle]), **variant(TAKEOVERS[takeover]),
+             "providers": {"direct_outreach": float(outreach)}, "centres": {"via_structure": float(via_structure)}}
+    return model_params(layer, file="the app's levers")
 
 
 def settings_text(s: dict) -> str:
