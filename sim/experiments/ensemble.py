@@ -222,10 +222,24 @@ def _run_local(todo: list, workers: int, handle, fn=run_task) -> None:
             raise
 
 
-def _run_dask(todo: list, scheduler: str | None, handle, fn=run_task) -> None:
-    from distributed import Client, as_completed
+def connect(scheduler: str | None):
+    """A Dask client: of the scheduler at `scheduler`, or an in-process cluster. A bad or unreachable address
+    is a ValueError naming it."""
+    from distributed import Client
 
-    client = Client(scheduler, timeout="20s") if scheduler else Client(processes=False)
+    if not scheduler:
+        return Client(processes=False)
+    try:
+        return Client(scheduler, timeout="20s")
+    except (OSError, ValueError, TypeError) as e:
+        raise ValueError(f"--scheduler: {scheduler[:80]!r}: {str(e)[:120]}; expected the address of a running "
+                         "Dask scheduler, e.g. tcp://127.0.0.1:8786") from None
+
+
+def _run_dask(todo: list, scheduler: str | None, handle, fn=run_task) -> None:
+    from distributed import as_completed
+
+    client = connect(scheduler)
     try:
         futures = client.map(fn, todo, pure=False)
         for fut in as_completed(futures):

@@ -22,7 +22,7 @@ MAX_EXPANDED = 100_000  # values that aliases add when expanded (a file's own va
 
 
 class StrictLoadError(yaml.YAMLError):
-    """A YAML file our loaders refuse; `line` is 1-based (0 when unknown)."""
+    """A YAML file our loaders refuse; `problem` says what is allowed instead, `line` is 1-based (0: unknown)."""
 
     def __init__(self, problem: str, line: int = 0):
         self.problem, self.line = problem, line
@@ -43,7 +43,7 @@ class StrictLoader(yaml.SafeLoader):
         try:
             if self._depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
-                raise StrictLoadError(f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1)
+                raise StrictLoadError(f"nesting at most {MAX_DEPTH} levels deep", mark.line + 1)
             if self.check_event(yaml.AliasEvent):
                 self._alias_lines.append(self.peek_event().start_mark.line + 1)
             return super().compose_node(parent, index)
@@ -57,16 +57,14 @@ class StrictLoader(yaml.SafeLoader):
             line = key_node.start_mark.line + 1
             name = str(key)
             if name in seen:
-                raise StrictLoadError(f"key '{name}' appears twice (lines {seen[name]} and {line}); "
-                                      "each key may be given once", line)
+                raise StrictLoadError(f"each key once: '{name}' appears twice (lines {seen[name]} and {line})", line)
             seen[name] = line
         return super().construct_mapping(node, deep=deep)
 
     def construct_yaml_float(self, node):
         value = super().construct_yaml_float(node)
         if not math.isfinite(value):
-            raise StrictLoadError(f"{node.value!r} is not a finite number; only finite numbers are allowed",
-                                  node.start_mark.line + 1)
+            raise StrictLoadError(f"a finite number, not {node.value!r}", node.start_mark.line + 1)
         return value
 
 
@@ -83,10 +81,10 @@ def _check_expansion(root, alias_lines: list[int]) -> None:
     def visit(node, depth: int) -> tuple[int, int]:
         line = node.start_mark.line + 1
         if depth > MAX_DEPTH:
-            raise StrictLoadError(f"nesting deeper than {MAX_DEPTH} levels (counting what aliases expand to)", line)
+            raise StrictLoadError(f"nesting at most {MAX_DEPTH} levels deep (counting what aliases expand to)", line)
         k = id(node)
         if k in open_:
-            raise StrictLoadError("an alias refers to its own anchor (a value that contains itself)", line)
+            raise StrictLoadError("no alias inside its own anchor (a value that contains itself)", line)
         if k not in done:
             open_.add(k)
             if isinstance(node, yaml.SequenceNode):
@@ -99,9 +97,9 @@ def _check_expansion(root, alias_lines: list[int]) -> None:
             done[k] = (1 + sum(s for s, _ in kids), 1 + max((h for _, h in kids), default=0))
         n, height = done[k]
         if n > MAX_EXPANDED + len(done) + 1:  # stop early: the total can only grow
-            raise StrictLoadError(f"anchors and aliases expand to more than {MAX_EXPANDED:,} values", first)
+            raise StrictLoadError(f"anchors and aliases that expand to at most {MAX_EXPANDED:,} values", first)
         if depth + height - 1 > MAX_DEPTH:
-            raise StrictLoadError(f"nesting deeper than {MAX_DEPTH} levels (counting what aliases expand to)", line)
+            raise StrictLoadError(f"nesting at most {MAX_DEPTH} levels deep (counting what aliases expand to)", line)
         return n, height
 
     first = alias_lines[0] if alias_lines else 0
@@ -133,7 +131,7 @@ def read_strict(path, what: str, fail):
     try:
         return load(text)
     except StrictLoadError as e:
-        fail(path, f"line {e.line}" if e.line else "", f"valid input: {e.problem}")
+        fail(path, f"line {e.line}" if e.line else "", e.problem)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
         fail(path, f"line {mark.line + 1}, column {mark.column + 1}" if mark else "", f"valid YAML: {e.problem}")
