@@ -82,6 +82,7 @@ def cmd_run(argv) -> int:
     ap.add_argument("--resume", type=Path, metavar="DIR",
                     help="finish the interrupted or failed run in DIR, with the scenario, seeds and inputs it "
                          "started with (checks what is kept, runs what is missing)")
+    ap.add_argument("--no-plots", action="store_true", help="write the tables only, no plots/ (faster)")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
 
@@ -139,7 +140,8 @@ def cmd_run(argv) -> int:
               f"finish with: python run.py --resume {out}", file=sys.stderr)
         return 130
     try:
-        tables = build(Store(out, scenario, model_shape(scenario)), timeseries=args.timeseries)
+        tables = build(Store(out, scenario, model_shape(scenario)), timeseries=args.timeseries,
+                       plots=not args.no_plots)
         if status["status"] == "complete":
             set_status(out, "complete")  # only now: the tables are in place
     except OSError as e:
