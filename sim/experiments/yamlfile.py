@@ -57,7 +57,8 @@ class StrictLoader(yaml.SafeLoader):
             line = key_node.start_mark.line + 1
             name = str(key)
             if name in seen:
-                raise StrictLoadError(f"each key once: '{name}' appears twice (lines {seen[name]} and {line})", line)
+                where = f"on line {line}" if seen[name] == line else f"(lines {seen[name]} and {line})"
+                raise StrictLoadError(f"each key once: '{name}' appears twice {where}", line)
             seen[name] = line
         return super().construct_mapping(node, deep=deep)
 
