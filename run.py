@@ -271,7 +271,7 @@ COMMANDS = {  # name: (what it does, in a line; the function)
 
 def commands_help() -> str:
     lines = ["commands (run.py COMMAND --help for each one's options):"]
-    lines += [f"  {name:<11} {what}" for name, (what, _) in COMMANDS.items()]
+    lines += [f"  {name:<12} {what}" for name, (what, _) in COMMANDS.items()]
     lines += ["", "without a command, run.py runs a scenario: run.py [SCENARIO.yaml] [options above]"]
     return "\n".join(lines)
 
