@@ -4,7 +4,7 @@
     python run.py                                   the default scenario (scenarios/baseline.yaml)
     python run.py SCENARIO.yaml [--replicates N] [--workers N] [--seed S] [--out DIR]
                                 [--executor local|dask] [--scheduler ADDRESS] [--timeseries all|national|none]
-    python run.py --resume DIR                      finish an interrupted or failed run
+    python run.py --resume DIR                      finish an interrupted or failed run (same inputs)
     python run.py validate FILE [FILE ...]          check scenario files without running them
     python run.py schema                            print the JSON schema of scenario files
     python run.py calibrate [CONFIG] [--workers N] [--resume DIR]   fit the model to the reported figures
@@ -35,7 +35,7 @@ def cmd_validate(argv) -> int:
     from sim.experiments.scenario import ScenarioError, load
 
     ap = argparse.ArgumentParser(prog="run.py validate", description="Check scenario files without running them.")
-    ap.add_argument("files", nargs="+", type=Path)
+    ap.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenario files (YAML) to check")
     args = ap.parse_args(argv)
     bad = 0
     for f in args.files:
@@ -53,72 +53,99 @@ def cmd_validate(argv) -> int:
 def cmd_schema(argv) -> int:
     from sim.experiments.schema import scenario_schema
 
+    argparse.ArgumentParser(prog="run.py schema", description="Print the JSON schema of scenario files.").parse_args(argv)
     print(json.dumps(scenario_schema(), indent=2, ensure_ascii=False))
     return 0
 
 
 def cmd_run(argv) -> int:
-    ap = argparse.ArgumentParser(prog="run.py", description="Run an ebpsim scenario: every variant x replicate.")
+    from sim.experiments.scenario import MAX_REPLICATES
+
+    ap = argparse.ArgumentParser(prog="run.py", description="Run an ebpsim scenario: every variant x replicate, "
+                                 "with common random numbers, into a results folder with tables, plots and a manifest.",
+                                 epilog=commands_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenario", nargs="?", type=Path, default=None,
                     help=f"scenario file (default {DEFAULT_SCENARIO.relative_to(ROOT)})")
-    ap.add_argument("--replicates", type=int, help="replicates per variant (overrides the file)")
-    ap.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
-    ap.add_argument("--seed", type=int, help="seed of replicate 0 (overrides the file)")
-    ap.add_argument("--out", type=Path, help="results folder (default results/<name>/<timestamp>)")
-    ap.add_argument("--executor", choices=("local", "dask"), default="local")
-    ap.add_argument("--scheduler", help="address of a running Dask scheduler, with --executor dask")
+    ap.add_argument("--replicates", type=int, metavar="N",
+                    help=f"replicates per variant, 1 to {MAX_REPLICATES} (overrides the file)")
+    ap.add_argument("--workers", type=int, default=None, metavar="N",
+                    help="local worker processes, >= 1 (default: all cores)")
+    ap.add_argument("--seed", type=int, metavar="S", help="seed of replicate 0, >= 0 (overrides the file)")
+    ap.add_argument("--out", type=Path, metavar="DIR",
+                    help="results folder, new or empty (default results/<name>/<timestamp>)")
+    ap.add_argument("--executor", choices=("local", "dask"), default="local",
+                    help="local worker processes (default) or a Dask cluster (needs --scheduler)")
+    ap.add_argument("--scheduler", metavar="ADDRESS",
+                    help="address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786, with --executor dask")
     ap.add_argument("--timeseries", choices=("all", "national", "none"), default="all",
-                    help="rows of timeseries.parquet to keep (default all)")
-    ap.add_argument("--resume", type=Path, metavar="DIR", help="complete the run in DIR")
+                    help="rows of timeseries.parquet to keep: every county, the nation only, or none (default all)")
+    ap.add_argument("--resume", type=Path, metavar="DIR",
+                    help="finish the interrupted or failed run in DIR, with the scenario, seeds and inputs it "
+                         "started with (checks what is kept, runs what is missing)")
+    ap.add_argument("--no-plots", action="store_true", help="write the tables only, no plots/ (faster)")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
 
     import os
 
-    from sim.experiments.ensemble import model_shape, run_ensemble, scenario_of
-    from sim.experiments.store import Store
-    from sim.experiments.report import build, comparison_text
-    from sim.experiments.scenario import ScenarioError, load
-
-    if args.replicates is not None and args.replicates < 1:
-        return fail(f"--replicates: {args.replicates} is not allowed; expected a whole number >= 1")
+    if args.replicates is not None and not 1 <= args.replicates <= MAX_REPLICATES:
+        return fail(f"--replicates: {args.replicates} is not allowed; expected a whole number from 1 to {MAX_REPLICATES}")
     if args.workers is not None and args.workers < 1:
         return fail(f"--workers: {args.workers} is not allowed; expected a whole number >= 1")
+    if args.seed is not None and args.seed < 0:
+        return fail(f"--seed: {args.seed} is not allowed; expected a whole number >= 0")
     if args.executor == "dask" and not args.scheduler:
         return fail("--executor dask needs --scheduler ADDRESS (for example tcp://127.0.0.1:8786)")
+    if args.scheduler and args.executor != "dask":
+        return fail("--scheduler is used only with --executor dask")
+    if args.resume:
+        given = [f for f, v in (("a scenario file", args.scenario), ("--replicates", args.replicates),
+                                ("--seed", args.seed), ("--out", args.out)) if v is not None]
+        if given:
+            return fail(f"--resume continues a run with the scenario, seeds and folder it started with; "
+                        f"{' and '.join(given)} cannot be given with it (start a new run for that)")
     workers = args.workers or os.cpu_count() or 1
-    try:
-        if args.resume:
-            if not (args.resume / "manifest.json").exists():
-                return fail(f"--resume: {args.resume} is not an ebpsim results folder (no manifest.json)")
-            scenario = scenario_of(args.resume)
-            out = args.resume
-        else:
-            scenario = load(args.scenario or DEFAULT_SCENARIO)
-            if args.replicates is not None:
-                scenario.replicates = args.replicates
-                scenario.raw["replicates"] = args.replicates
-            if args.seed is not None:
-                if args.seed < 0:
-                    return fail(f"--seed: {args.seed} is not allowed; expected a whole number >= 0")
-                scenario.seed = args.seed
-                scenario.raw["seed"] = args.seed
-            out = args.out or ROOT / "results" / scenario.name / datetime.now().strftime("%Y%m%d-%H%M%S")
-            if out.exists() and any(out.iterdir()):
-                return fail(f"{out} already exists and is not empty; choose another --out, or --resume it")
-    except ScenarioError as e:
-        return fail(str(e))
+
+    from sim.experiments.ensemble import model_shape, run_ensemble, scenario_of
+    from sim.experiments.manifest import read_manifest, set_status
+    from sim.experiments.report import build, comparison_text
+    from sim.experiments.scenario import load
+    from sim.experiments.store import Claim, Store
+
+    if args.resume:
+        out = args.resume
+        read_manifest(out)  # is a results folder: before a lock file is put into it
+        Claim(out, fresh=False)
+        scenario = scenario_of(out)
+    else:
+        scenario = load(args.scenario or DEFAULT_SCENARIO)
+        if args.replicates is not None:
+            scenario.replicates = args.replicates
+            scenario.raw["replicates"] = args.replicates
+        if args.seed is not None:
+            scenario.seed = args.seed
+            scenario.raw["seed"] = args.seed
+        out = args.out or ROOT / "results" / scenario.name / datetime.now().strftime("%Y%m%d-%H%M%S")
+        Claim(out, fresh=True)
 
     t0 = time.perf_counter()
-    status = run_ensemble(scenario, out, workers=workers, executor=args.executor, scheduler=args.scheduler,
-                          progress=not args.quiet)
+    try:
+        status = run_ensemble(scenario, out, workers=workers, executor=args.executor, scheduler=args.scheduler,
+                              progress=not args.quiet)
+    except OSError as e:
+        return _stopped(e, out, "while saving the runs")
     elapsed = time.perf_counter() - t0
     if status["status"] == "interrupted":
         print(f"\ninterrupted: {status['done']} of {status['total']} runs are kept in {out}\n"
               f"finish with: python run.py --resume {out}", file=sys.stderr)
         return 130
-    store = Store(out, scenario, model_shape(scenario))
-    tables = build(store, timeseries=args.timeseries)
+    try:
+        tables = build(Store(out, scenario, model_shape(scenario)), timeseries=args.timeseries,
+                       plots=not args.no_plots)
+        if status["status"] == "complete":
+            set_status(out, "complete")  # only now: the tables are in place
+    except OSError as e:
+        return _stopped(e, out, "while writing the tables")
     print()
     print(comparison_text(scenario, tables["summary"], tables["comparison"]))
     print(f"\n{status['done']} of {status['total']} runs in {elapsed:.1f} s; results in {out}")
@@ -131,14 +158,28 @@ def cmd_run(argv) -> int:
     return 0
 
 
+def _stopped(e: OSError, out: Path, when: str) -> int:
+    """A run stopped by the system (a full disk, a folder removed): what happened, what is kept, what next."""
+    import errno
+
+    from sim.experiments.store import Claim
+
+    if not Claim.any_kept(out):
+        raise e  # nothing finished: the boundary reports it and removes the folder
+    what = "the disk is full" if e.errno in (errno.ENOSPC, errno.EDQUOT) else (e.strerror or str(e))
+    print(f"\nrun.py: {what} {when} ({e.filename or out}). The finished runs are kept in {out} and the manifest "
+          f"does not say complete. Free space, then finish with: python run.py --resume {out}", file=sys.stderr)
+    return 1
+
+
 def cmd_calibrate(argv) -> int:
-    from calibration.calibrate import main as calibrate
+    from calibration.commands import main as calibrate
 
     return calibrate(argv)
 
 
 def cmd_predict(argv) -> int:
-    from calibration.calibrate import predict_main
+    from calibration.commands import predict_main
 
     return predict_main(argv)
 
@@ -216,13 +257,97 @@ def cmd_sensitivity(argv) -> int:
     return sensitivity(argv)
 
 
+COMMANDS = {  # name: (what it does, in a line; the function)
+    "validate": ("check scenario files without running them", "cmd_validate"),
+    "schema": ("print the JSON schema of scenario files", "cmd_schema"),
+    "calibrate": ("fit the model to the reported figures (ABC-SMC); --resume DIR continues one", "cmd_calibrate"),
+    "predict": ("forecast an observable from a calibration's posterior", "cmd_predict"),
+    "animate": ("an animated run of a scenario for workshops (GIF, MP4, HTML, PNG)", "cmd_animate"),
+    "app": ("the live app in a browser (http://localhost:8765)", "cmd_app"),
+    "sensitivity": ("which assumptions decide the results: Morris screening, Sobol indices, robustness",
+                    "cmd_sensitivity"),
+}
+
+
+def commands_help() -> str:
+    lines = ["commands (run.py COMMAND --help for each one's options):"]
+    lines += [f"  {name:<12} {what}" for name, (what, _) in COMMANDS.items()]
+    lines += ["", "without a command, run.py runs a scenario: run.py [SCENARIO.yaml] [options above]"]
+    return "\n".join(lines)
+
+
+def user_message(e: BaseException) -> str | None:
+    """The one-line message for an error the user can fix (bad input, a full disk, an unreadable file), or
+    None for a programming error, which keeps its traceback."""
+    import errno
+    import zipfile
+
+    import yaml
+
+    from sim.experiments.scenario import ScenarioError
+
+    if isinstance(e, ScenarioError):
+        return str(e)
+    if isinstance(e, OSError):
+        if e.filename is None and e.strerror and len(e.strerror) > 40:  # our own message (FolderError)
+            return e.strerror
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return f"the disk is full: {e.filename or ''} ({e.strerror}); free space and try again"
+        if e.filename is not None and e.strerror:
+            return f"{e.filename}: {e.strerror}"
+        return e.strerror or str(e) or type(e).__name__
+    if isinstance(e, json.JSONDecodeError):
+        return f"damaged JSON: {e}"
+    if isinstance(e, yaml.YAMLError):
+        return f"invalid YAML: {str(e)[:200]}"
+    if isinstance(e, RecursionError):
+        return "the input is nested too deeply to read"
+    if isinstance(e, MemoryError):
+        return "the input is too large to hold in memory"
+    if isinstance(e, (ValueError, EOFError, zipfile.BadZipFile)):
+        return str(e)[:300] or type(e).__name__
+    return None
+
+
+def guarded(command, argv) -> int:
+    """One error boundary for every command: a user error becomes one message and exit 2 (never a
+    traceback), and a results folder this command created is removed if nothing worth keeping is in it.
+    EBPSIM_DEBUG=1 shows the traceback instead."""
+    import os
+
+    from sim.experiments.store import Claim
+
+    try:
+        code = command(argv)
+    except KeyboardInterrupt:
+        Claim.abandon_all()
+        print("\nrun.py: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - sorted below into the user's errors and ours
+        message = user_message(e)
+        if message is None or os.environ.get("EBPSIM_DEBUG"):
+            raise
+        Claim.abandon_all()
+        sys.unraisablehook = lambda *a: None  # e.g. a Dask client that failed to connect, collected at exit
+        return fail(message)
+    if code == 2:
+        Claim.abandon_all()
+    return code
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"validate": cmd_validate, "schema": cmd_schema, "calibrate": cmd_calibrate, "predict": cmd_predict,
-                "animate": cmd_animate, "app": cmd_app, "sensitivity": cmd_sensitivity}
-    if argv and argv[0] in commands:
-        return commands[argv[0]](argv[1:])
-    return cmd_run(argv)
+    if argv and argv[0] in COMMANDS:
+        return guarded(globals()[COMMANDS[argv[0]][1]], argv[1:])
+    if argv and not argv[0].startswith("-") and not Path(argv[0]).exists() and not argv[0].endswith((".yaml", ".yml")) \
+            and "/" not in argv[0]:
+        import difflib
+
+        close = difflib.get_close_matches(argv[0], list(COMMANDS), n=1, cutoff=0.6)
+        hint = f"did you mean 'run.py {close[0]}'? " if close else ""
+        return fail(f"'{argv[0]}' is neither a command nor a scenario file; {hint}the commands are "
+                    f"{', '.join(COMMANDS)} (run.py --help)")
+    return guarded(cmd_run, argv)
 
 
 if __name__ == "__main__":

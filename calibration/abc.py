@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -24,6 +25,10 @@ from typing import Callable
 import numpy as np
 from scipy.stats import multivariate_normal
 from tqdm import tqdm
+
+
+class StateError(ValueError):
+    """A saved calibration state that cannot be trusted; the message names the file."""
 
 
 @dataclass
@@ -79,15 +84,37 @@ class ABCState:
 
     @classmethod
     def load(cls, folder: Path) -> "ABCState":
+        """The saved state of `folder`, checked: a damaged file is a StateError naming it, never a wrong start."""
         st = cls()
-        if not (folder / "state.json").exists():
+        path = folder / "state.json"
+        if not path.exists():
             return st
-        meta = json.loads((folder / "state.json").read_text())
-        for t in range(meta["generations"]):
-            d = np.load(folder / f"generation_{t:02d}.npz")
-            st.generations.append(Generation(t, float(d["eps"]), d["particles"], d["weights"], d["distances"],
-                                             d["summaries"], int(d["proposed"])))
-        st.simulations, st.stopped = meta["simulations"], meta["stopped"]
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+            n = meta["generations"]
+            st.simulations, st.stopped = int(meta["simulations"]), str(meta["stopped"])
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise ValueError(f"generations: {n!r}")
+        except (ValueError, KeyError, TypeError) as e:
+            raise StateError(f"{path}: damaged ({str(e)[:80]}); expected the state an ebpsim calibration writes") from None
+        for t in range(n):
+            p = folder / f"generation_{t:02d}.npz"
+            try:
+                with np.load(p) as d:
+                    g = Generation(t, float(d["eps"]), d["particles"], d["weights"], d["distances"], d["summaries"],
+                                   int(d["proposed"]))
+                k = len(g.particles)
+                if g.particles.ndim != 2 or not k or any(len(x) != k for x in (g.weights, g.distances, g.summaries)) \
+                        or not np.all(np.isfinite(g.particles)) or not np.isclose(g.weights.sum(), 1.0):
+                    raise ValueError("arrays of inconsistent shape or values")
+                if st.generations and g.particles.shape != st.generations[0].particles.shape:
+                    raise ValueError(f"{k} particles, generation 0 has {len(st.generations[0].particles)}")
+            except FileNotFoundError:
+                raise StateError(f"{p}: missing; state.json lists {n} generations") from None
+            except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as e:
+                raise StateError(f"{p}: damaged ({str(e)[:80]}); expected a generation an ebpsim calibration "
+                                 "writes") from None
+            st.generations.append(g)
         return st
 
 
@@ -122,6 +149,11 @@ def smc(simulate: Callable[[list[tuple[np.ndarray, int]]], list[np.ndarray]], pr
         progress: bool = True) -> ABCState:
     """Run (or resume, if `folder` holds a state) ABC-SMC. `simulate` maps [(theta, seed)] to summaries, in order."""
     state = ABCState.load(folder) if folder is not None else ABCState()
+    for g in state.generations:  # a resume continues the same calibration, or refuses
+        if g.particles.shape != (population, len(prior.names)):
+            raise StateError(f"{folder}: generation {g.t} has {g.particles.shape[0]} particles of "
+                             f"{g.particles.shape[1]} parameters; this calibration has {population} of "
+                             f"{len(prior.names)}: it cannot continue that one")
     state.stopped = ""
     bar = tqdm(total=budget, initial=state.simulations, desc="calibration", unit="sim", disable=not progress,
                dynamic_ncols=True)

@@ -4,6 +4,8 @@
                                                     [--out DIR] [--resume DIR] [--budget N]
     python run.py predict DIR --observable reach_any [--county national] [--until 2016-12] [--draws 100]
 
+(the two commands are in ``commands.py``)
+
 `calibrate` fits the free parameters of the config by ABC-SMC (``calibration/abc.py``) and writes to DIR
 (default ``results/calibration/<timestamp>``): the posterior sample (``posterior.csv``), a calibrated
 parameter file for scenarios (``calibrated.yaml``; a scenario says ``calibration: PATH`` to run its
@@ -14,15 +16,12 @@ data and writes the forecast of an observable with its band as a table and a plo
 
 from __future__ import annotations
 
-import argparse
 import copy
+import hashlib
 import json
 import multiprocessing
 import os
-import sys
-import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime
 from pathlib import Path
 
 import matplotlib
@@ -34,14 +33,13 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from sim.model import EBPModel  # noqa: E402
-from sim.observables import OBSERVABLES  # noqa: E402
-from sim.experiments.manifest import manifest  # noqa: E402
+from sim.experiments.ensemble import connect, worker_init  # noqa: E402
 from sim.parameters import flat_spec  # noqa: E402
 from sim.views.style import PALETTE, save_figure, year_axis  # noqa: E402
-from sim.experiments.scenario import _NOTHING, ScenarioError, _unknown, load, read_yaml, systematic_resample  # noqa: E402
+from sim.experiments.scenario import _NOTHING, _unknown, load, read_yaml, systematic_resample  # noqa: E402
 
 from .abc import ABCState, UniformPrior, smc  # noqa: E402
-from .targets import Reader, TargetError, load_targets  # noqa: E402
+from .targets import Reader, TargetError, check_period, load_targets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 METHOD_KEYS = {"name": "abc-smc", "population": 200, "generations": 8, "min_acceptance": 0.03, "quantile": 0.5}
@@ -60,17 +58,24 @@ def load_config(path) -> dict:
     for k in ("targets", "free"):
         if k not in cfg:
             raise TargetError(path, k, _NOTHING, f"a '{k}' entry: it is missing")
+    for k, kind in (("method", "a mapping of " + ", ".join(METHOD_KEYS)), ("budget", "a mapping {simulations: N}")):
+        if cfg.get(k) is not None and not isinstance(cfg[k], dict):
+            raise TargetError(path, k, cfg[k], kind)
+    if not isinstance(cfg["targets"], str) or not cfg["targets"].strip():
+        raise TargetError(path, "targets", cfg["targets"], "the path of a targets file")
+    if not isinstance(cfg.get("scenario", ""), str):
+        raise TargetError(path, "scenario", cfg["scenario"], "the path of a scenario file")
     method = dict(METHOD_KEYS, **(cfg.get("method") or {}))
     for k, v in method.items():
         if k not in METHOD_KEYS:
             _unknown(path, f"method.{k}", k, METHOD_KEYS)
-    if method["name"] != "abc-smc":
+    if not isinstance(method["name"], str) or method["name"] != "abc-smc":
         raise TargetError(path, "method.name", method["name"], "abc-smc")
     for k, lo in (("population", 2), ("generations", 1)):
         if isinstance(method[k], bool) or not isinstance(method[k], int) or method[k] < lo:
             raise TargetError(path, f"method.{k}", method[k], f"a whole number >= {lo}")
     for k in ("min_acceptance", "quantile"):
-        if not isinstance(method[k], (int, float)) or not 0 < method[k] < 1:
+        if isinstance(method[k], bool) or not isinstance(method[k], (int, float)) or not 0 < method[k] < 1:
             raise TargetError(path, f"method.{k}", method[k], "a number between 0 and 1")
     budget = (cfg.get("budget") or {}).get("simulations", 10_000)
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < method["population"]:
@@ -84,7 +89,7 @@ def load_config(path) -> dict:
         if name not in spec or isinstance(spec[name].default, (str, dict)):
             _unknown(path, f"free.{name}", name, [k for k, v in spec.items() if not isinstance(v.default, (str, dict))])
         if not isinstance(prior, dict) or list(prior) != ["uniform"] or not isinstance(prior["uniform"], list) \
-                or len(prior["uniform"]) != 2 or not all(isinstance(x, (int, float)) for x in prior["uniform"]):
+                or len(prior["uniform"]) != 2 or not all(_finite(x) for x in prior["uniform"]):
             raise TargetError(path, f"free.{name}", prior, "{uniform: [low, high]}")
         a, b = prior["uniform"]
         p = spec[name]
@@ -98,12 +103,34 @@ def load_config(path) -> dict:
     targets, patterns = load_targets(targets_path)
     scenario_path = (path.parent / cfg.get("scenario", "../scenarios/baseline.yaml")).resolve()
     scenario = load(scenario_path)
+    check_period(targets_path, targets, patterns, scenario.start, scenario.end)
     predictive = cfg.get("predictive", 100)
     if isinstance(predictive, bool) or not isinstance(predictive, int) or predictive < 1:
         raise TargetError(path, "predictive", predictive, "a whole number >= 1")
-    return {"file": str(path), "raw": cfg, "method": method, "budget": budget, "seed": seed, "targets": targets,
+    return {"file": str(path.resolve()), "raw": cfg, "method": method, "budget": budget, "seed": seed, "targets": targets,
             "patterns": patterns, "targets_file": str(targets_path), "scenario": scenario, "predictive": predictive,
             "prior": UniformPrior(names, np.array(lo, float), np.array(hi, float))}
+
+
+def _finite(x) -> bool:
+    return not isinstance(x, bool) and isinstance(x, (int, float)) and np.isfinite(x)
+
+
+def inputs_of(cfg) -> dict:
+    """What decides a calibration's outcome generation by generation; a resume refuses any change to it.
+    (More generations or a larger budget may be given to a resume: they extend, not change, the run.)"""
+    m = cfg["method"]
+    prior = cfg["prior"]
+
+    def digest(obj) -> str:
+        return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+    sc = cfg["scenario"]
+    return {"seed": cfg["seed"], "population": m["population"], "quantile": m["quantile"],
+            "min_acceptance": m["min_acceptance"],
+            "free": {n: [float(a), float(b)] for n, a, b in zip(prior.names, prior.lo, prior.hi)},
+            "targets": {"path": cfg["targets_file"], "sha256": digest([t.__dict__ for t in cfg["targets"]])},
+            "scenario": {"path": sc.source, "sha256": digest([calibration_base(cfg), sc.draws])}}
 
 
 def set_path(params: dict, dotted: str, value) -> None:
@@ -132,7 +159,8 @@ def _simulate(job) -> np.ndarray:
 
 
 class Evaluator:
-    """Ordered parallel map over model runs: local processes, a Dask cluster, or in process."""
+    """Ordered parallel map over model runs: local processes (which end with this process, also on kill -9),
+    a Dask cluster, or in process."""
 
     def __init__(self, workers: int = 1, executor: str = "local", scheduler: str | None = None):
         self.workers, self.executor, self.scheduler = workers, executor, scheduler
@@ -140,11 +168,10 @@ class Evaluator:
 
     def __enter__(self):
         if self.executor == "dask":
-            from distributed import Client
-
-            self.client = Client(self.scheduler) if self.scheduler else Client(processes=False)
+            self.client = connect(self.scheduler)
         elif self.workers > 1:
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"),
+                                            initializer=worker_init, initargs=(os.getpid(),))
         return self
 
     def __exit__(self, *exc):
@@ -352,123 +379,3 @@ def write_markdown(cfg, state, fit, pat, ident, out: Path) -> None:
               "the reported figures). Use the posterior in a scenario with `calibration: "
               f"{out / 'calibrated.yaml'}`."]
     (out / "fit_report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-# ------------------------------------------------------------------------------------------- commands
-def main(argv) -> int:
-    ap = argparse.ArgumentParser(prog="run.py calibrate", description="Calibrate ebpsim against the reported figures.")
-    ap.add_argument("config", type=Path, nargs="?", default=ROOT / "calibration" / "config.yaml")
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--executor", choices=("local", "dask"), default="local")
-    ap.add_argument("--scheduler")
-    ap.add_argument("--out", type=Path)
-    ap.add_argument("--resume", type=Path, metavar="DIR")
-    ap.add_argument("--budget", type=int, help="override budget.simulations")
-    ap.add_argument("--quiet", action="store_true")
-    args = ap.parse_args(argv)
-    try:
-        if args.resume:
-            man = json.loads((args.resume / "manifest.json").read_text())
-            cfg = load_config(man["config_file"])
-            out = args.resume
-        else:
-            cfg = load_config(args.config)
-            out = args.out or ROOT / "results" / "calibration" / datetime.now().strftime("%Y%m%d-%H%M%S")
-            if out.exists() and any(out.iterdir()):
-                print(f"run.py: {out} already exists and is not empty; choose another --out, or --resume it", file=sys.stderr)
-                return 2
-        if args.budget is not None:
-            if args.budget < cfg["method"]["population"]:
-                print(f"run.py: --budget: {args.budget} is not allowed; expected at least the population "
-                      f"({cfg['method']['population']})", file=sys.stderr)
-                return 2
-            cfg["budget"] = args.budget
-    except (ScenarioError, FileNotFoundError) as e:
-        print(f"run.py: {e}", file=sys.stderr)
-        return 2
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "manifest.json").write_text(json.dumps(manifest(cfg["raw"], [cfg["seed"]], config_file=cfg["file"],
-                                                           targets_file=cfg["targets_file"], status="running"),
-                                                  indent=2, default=str))
-    t0 = time.perf_counter()
-    try:
-        state = run_calibration(cfg, out, args.workers, args.executor, args.scheduler, progress=not args.quiet)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted; finished generations are kept. Resume with: python run.py calibrate --resume {out}",
-              file=sys.stderr)
-        return 130
-    if not state.generations:
-        print("run.py: the budget did not allow one generation; raise budget.simulations", file=sys.stderr)
-        return 1
-    with Evaluator(args.workers, args.executor, args.scheduler) as ev:
-        report = fit_report(cfg, state, out, ev)
-    elapsed = time.perf_counter() - t0
-    man = manifest(cfg["raw"], [cfg["seed"]], config_file=cfg["file"], targets_file=cfg["targets_file"],
-                   status="complete", simulations=state.simulations, generations=len(state.generations),
-                   stopped=state.stopped, seconds=round(elapsed, 1))
-    (out / "manifest.json").write_text(json.dumps(man, indent=2, default=str))
-    print((out / "fit_report.md").read_text(encoding="utf-8"))
-    print(f"{state.simulations} simulations (+{cfg['predictive']} posterior predictive runs) in {elapsed:.0f} s; "
-          f"results in {out}")
-    return 0
-
-
-def predict_main(argv) -> int:
-    ap = argparse.ArgumentParser(prog="run.py predict", description="Forecast an observable from a calibration's posterior.")
-    ap.add_argument("calibration", type=Path, help="a calibration results folder")
-    ap.add_argument("--observable", default="reach_any", help="default reach_any")
-    ap.add_argument("--county", default="national")
-    ap.add_argument("--until", default=None, help="last month (default: the scenario's end)")
-    ap.add_argument("--draws", type=int, default=100)
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    args = ap.parse_args(argv)
-    if args.observable not in OBSERVABLES:
-        print(f"run.py: --observable: {args.observable!r} is not allowed; expected one of {', '.join(OBSERVABLES)}",
-              file=sys.stderr)
-        return 2
-    try:
-        man = json.loads((args.calibration / "manifest.json").read_text())
-        cfg = load_config(man["config_file"])
-        state = ABCState.load(args.calibration / "abc")
-        if not state.generations:
-            raise FileNotFoundError(f"{args.calibration} holds no finished generation")
-    except (OSError, KeyError, ScenarioError) as e:
-        print(f"run.py: {args.calibration}: not a finished calibration ({e})", file=sys.stderr)
-        return 2
-    gen = state.generations[-1]
-    with Evaluator(args.workers) as ev:
-        runs, base = predictive_runs(cfg, gen, args.draws, args.until, ev, seed_offset=1)
-    reader = Reader(base["start"])
-    try:
-        reader.places(args.county)
-    except KeyError:
-        print(f"run.py: --county: {args.county!r} is not a county, group or 'national'", file=sys.stderr)
-        return 2
-    dates = pd.date_range(base["start"] + "-01", periods=runs.shape[1], freq="MS")
-    series = np.array([[reader.value(a, {"observable": args.observable, "county": args.county, "date": d.strftime("%Y-%m")})
-                        for d in dates] for a in runs])
-    lo, med, hi = np.percentile(series, [5, 50, 95], axis=0)
-    table = pd.DataFrame({"date": dates.strftime("%Y-%m"), "observable": args.observable, "county": args.county,
-                          "median": med, "p5": lo, "p95": hi, "draws": len(runs)})
-    stem = f"prediction_{args.observable}_{args.county.replace(' ', '_')}"
-    table.to_csv(args.calibration / f"{stem}.csv", index=False)
-    last_target = max(t.date for t in cfg["targets"])
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    ax.fill_between(dates, lo, hi, color=PALETTE[0], alpha=0.25, lw=0, label="90 % band over posterior draws")
-    ax.plot(dates, med, color=PALETTE[0], lw=2, label="median")
-    ax.axvline(pd.Timestamp(last_target + "-01"), color="k", ls="--", lw=1, label="last calibration data")
-    for t in cfg["targets"]:
-        if t.observable == args.observable and t.county == args.county:
-            ax.errorbar(pd.Timestamp(t.date + "-01"), t.value, yerr=1.645 * t.sd, fmt="o", color=PALETTE[5], capsize=4,
-                        label="reported")
-    ax.set_title(f"Forecast: {OBSERVABLES[args.observable]} ({args.county})", fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    year_axis(ax)
-    save_figure(fig, args.calibration / f"{stem}.png")
-    for year in sorted({d[:4] for d in table["date"]}):
-        r = table[table["date"] == f"{year}-12"]
-        if len(r):
-            print(f"{year}-12  median {r['median'].iloc[0]:.3f}  90 % band [{r['p5'].iloc[0]:.3f}, {r['p95'].iloc[0]:.3f}]")
-    print(f"written: {args.calibration / (stem + '.csv')} and .png ({len(runs)} posterior draws)")
-    return 0

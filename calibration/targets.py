@@ -7,6 +7,7 @@ form: ``left op factor * right``. See ``calibration/targets.yaml``.
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from dataclasses import dataclass
@@ -45,18 +46,25 @@ class Pattern:
     right: dict
 
 
+def _number(x) -> bool:
+    """A finite number: not a bool, not NaN, not infinite."""
+    return not isinstance(x, bool) and isinstance(x, (int, float)) and math.isfinite(x)
+
+
 def _check_ref(file, path, ref: dict, constant_ok=False) -> dict:
     if not isinstance(ref, dict):
         raise TargetError(file, path, ref, "a mapping {observable, county, date}")
     if constant_ok and "constant" in ref:
-        if not isinstance(ref["constant"], (int, float)):
-            raise TargetError(file, f"{path}.constant", ref["constant"], "a number")
+        if not _number(ref["constant"]):
+            raise TargetError(file, f"{path}.constant", ref["constant"], "a finite number")
         return ref
     for key in ref:
         if key not in ("observable", "county", "date"):
             _unknown(file, f"{path}.{key}", key, ("observable", "county", "date"))
-    if ref.get("observable") not in OBSERVABLES:
+    if not isinstance(ref.get("observable"), str) or ref.get("observable") not in OBSERVABLES:
         _unknown(file, f"{path}.observable", ref.get("observable"), list(OBSERVABLES))
+    if not isinstance(ref.get("county", "national"), str):
+        raise TargetError(file, f"{path}.county", ref.get("county"), "a county, a group of counties or 'national'")
     county = str(ref.get("county", "national"))
     if county != "national" and county.lower() not in county_groups() and county.lower() not in county_names():
         _unknown(file, f"{path}.county", county, ["national"] + list(county_groups()))
@@ -67,6 +75,20 @@ def _check_ref(file, path, ref: dict, constant_ok=False) -> dict:
     return {"observable": ref["observable"], "county": county, "date": date}
 
 
+def check_period(path, targets: list[Target], patterns: list[Pattern], start: str, end: str) -> None:
+    """Every target and pattern must be dated inside the period the model runs (a month before the start
+    would be read from the end of the run)."""
+    for i, t in enumerate(targets):
+        if not start <= t.date <= end:
+            raise TargetError(path, f"targets[{i}].date", t.date, f"a month from {start} to {end} (the scenario's period)")
+    for i, q in enumerate(patterns):
+        for side in ("left", "right"):
+            d = getattr(q, side).get("date")
+            if d and not (start[:len(d)] <= d <= end[:len(d)]):
+                raise TargetError(path, f"patterns[{i}].{side}.date", d,
+                                  f"a month or year from {start} to {end} (the scenario's period)")
+
+
 def load_targets(path) -> tuple[list[Target], list[Pattern]]:
     path = Path(path)
     data = read_yaml(path, "targets file", TargetError)
@@ -75,8 +97,12 @@ def load_targets(path) -> tuple[list[Target], list[Pattern]]:
     for key in data:
         if key not in ("targets", "patterns"):
             _unknown(path, key, key, ("targets", "patterns"))
+    if not isinstance(data["targets"], list) or not data["targets"]:
+        raise TargetError(path, "targets", data["targets"], "a list of targets, at least one")
+    if not isinstance(data.get("patterns") or [], list):
+        raise TargetError(path, "patterns", data.get("patterns"), "a list of patterns")
     targets = []
-    for i, t in enumerate(data["targets"] or []):
+    for i, t in enumerate(data["targets"]):
         p = f"targets[{i}]"
         if not isinstance(t, dict):
             raise TargetError(path, p, t, "a mapping")
@@ -86,8 +112,8 @@ def load_targets(path) -> tuple[list[Target], list[Pattern]]:
                 _unknown(path, f"{p}.{key}", key, allowed)
         ref = _check_ref(path, p, {k: t.get(k) for k in ("observable", "county", "date") if k in t})
         for key in ("value", "sd"):
-            if isinstance(t.get(key), bool) or not isinstance(t.get(key), (int, float)):
-                raise TargetError(path, f"{p}.{key}", t.get(key), "a number")
+            if not _number(t.get(key)):
+                raise TargetError(path, f"{p}.{key}", t.get(key), "a finite number")
         if t["sd"] <= 0:
             raise TargetError(path, f"{p}.sd", t["sd"], "a number above 0 (the assumed uncertainty)")
         for key in ("name", "source"):
@@ -95,13 +121,21 @@ def load_targets(path) -> tuple[list[Target], list[Pattern]]:
                 raise TargetError(path, f"{p}.{key}", t.get(key), "text: every target is named and cites its source")
         targets.append(Target(t["name"], ref["observable"], ref["county"], ref["date"], float(t["value"]),
                               float(t["sd"]), t["source"]))
-    if not targets:
-        raise TargetError(path, "targets", [], "at least one target")
     patterns = []
     for i, q in enumerate(data.get("patterns") or []):
         p = f"patterns[{i}]"
-        if q.get("op") not in OPS:
+        if not isinstance(q, dict):
+            raise TargetError(path, p, q, "a mapping {name, description, left, op, factor, right}")
+        for key in q:
+            if key not in ("name", "description", "left", "op", "factor", "right"):
+                _unknown(path, f"{p}.{key}", key, ("name", "description", "left", "op", "factor", "right"))
+        if not isinstance(q.get("op"), str) or q.get("op") not in OPS:
             raise TargetError(path, f"{p}.op", q.get("op"), "one of " + ", ".join(OPS))
+        if not _number(q.get("factor", 1.0)):
+            raise TargetError(path, f"{p}.factor", q.get("factor"), "a finite number")
+        for key in ("name", "description"):
+            if not isinstance(q.get(key, ""), str):
+                raise TargetError(path, f"{p}.{key}", q.get(key), "text")
         patterns.append(Pattern(q.get("name", p), q.get("description", ""), _check_ref(path, f"{p}.left", q.get("left"), True),
                                 q["op"], float(q.get("factor", 1.0)), _check_ref(path, f"{p}.right", q.get("right"), True)))
     return targets, patterns
@@ -135,6 +169,10 @@ class Reader:
     def value(self, values: np.ndarray, ref: dict) -> float:
         if "constant" in ref:
             return float(ref["constant"])
+        d = ref["date"]
+        first, last = (f"{d}-01", f"{d}-12") if len(d) == 4 else (d, d)
+        if self.month(last) < 0 or self.month(first) >= len(values):  # index -1 would read the last month
+            raise ValueError(f"{d} is outside the run ({self.start} and {len(values)} months on)")
         date = ref["date"]
         if len(date) == 4:  # a whole year: the mean over its months
             t = slice(max(0, self.month(f"{date}-01")), self.month(f"{date}-12") + 1)

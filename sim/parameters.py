@@ -236,8 +236,10 @@ def check_value(path: str, spec: Param, value: Any) -> None:
     if spec.lo is not None or spec.hi is not None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ParameterError(path, value, f"a number from {spec.lo} to {spec.hi}")
-        if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
-            raise ParameterError(path, value, f"a number from {spec.lo} to {spec.hi}")
+        # `not lo <= value`, not `value < lo`: NaN compares false both ways and would pass
+        if (spec.lo is not None and not spec.lo <= value) or (spec.hi is not None and not value <= spec.hi) \
+                or value in (float("inf"), float("-inf")):
+            raise ParameterError(path, value, f"a finite number from {spec.lo} to {spec.hi}")
 
 
 def merge(base: dict, overrides: dict | None, _spec=None, _path="") -> dict:

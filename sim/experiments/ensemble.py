@@ -9,10 +9,15 @@ arrays at the end (``report.py``, plots by ``sim/views/results.py``).
 
 from __future__ import annotations
 
-import json
+import errno
 import multiprocessing
 import os
+import select
+import shutil
 import signal
+import sys
+import threading
+import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -23,9 +28,9 @@ from tqdm import tqdm
 
 from ..model import EBPModel
 from ..observables import OBSERVABLES
-from .manifest import manifest
-from .scenario import Scenario, parse
-from .store import Store
+from .manifest import ManifestError, changed_inputs, file_hash, manifest, read_manifest, write_manifest_file
+from .scenario import Scenario, draws_hash, parse
+from .store import FolderError, Store
 
 
 @dataclass(frozen=True)
@@ -58,28 +63,59 @@ def model_shape(scenario: Scenario) -> tuple[int, int, int]:
     return m.n_months, len(m.structures) + 1, len(OBSERVABLES)
 
 
-def write_manifest(folder: Path, scenario: Scenario, status: str, failures: list[dict], executor: str, workers: int) -> None:
+def inputs_of(scenario: Scenario) -> dict:
+    """What the results depend on beyond the scenario as run (which the manifest holds): the posterior draws
+    of its calibration, by absolute path and fingerprint."""
+    out = {}
+    if scenario.calibration_file:
+        out["calibration"] = {"path": scenario.calibration_file, "sha256": draws_hash(scenario.draws)}
+    return out
+
+
+def write_manifest(folder: Path, scenario: Scenario, status: str, failures: list[dict], executor: str, workers: int,
+                   **extra) -> None:
     seeds = [scenario.seed + r for r in range(scenario.replicates)]
+    source = Path(scenario.source)
     data = manifest(scenario.raw, seeds, status=status, failures=failures, executor=executor, workers=workers,
-                    scenario_file=scenario.source, observables=list(OBSERVABLES))
-    tmp = folder / ".manifest.json.partial"
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, folder / "manifest.json")
+                    scenario_file=str(source.resolve()) if source.is_file() else scenario.source,
+                    scenario_sha256=file_hash(source) if source.is_file() else None,
+                    inputs=inputs_of(scenario), observables=list(OBSERVABLES), **extra)
+    write_manifest_file(folder, data)
 
 
 def scenario_of(folder: Path) -> Scenario:
-    """The scenario as run, read back from a results folder's manifest (for --resume)."""
-    man = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
-    return parse(man["scenario"], file=man.get("scenario_file", folder / "manifest.json"))
+    """The scenario as run, read back from a results folder's manifest (for --resume). Refuses a folder
+    whose inputs changed since the run started: the finished runs would be mixed with new ones."""
+    man = read_manifest(folder)
+    if not isinstance(man.get("scenario"), dict) or "seeds" not in man:
+        kind = "a calibration" if "config_file" in man else "not a scenario run"
+        raise ManifestError(f"{folder}: expected the results folder of a scenario run; this is {kind} "
+                            "(resume a calibration with: run.py calibrate --resume DIR)")
+    recorded = man.get("inputs") or {}
+    cal = (recorded.get("calibration") or {}).get("path")
+    sc = parse(man["scenario"], file=man.get("scenario_file") or Path(folder) / "manifest.json", calibration_file=cal)
+    changed = changed_inputs(recorded, inputs_of(sc))
+    if changed:
+        raise ManifestError(f"--resume {folder}: " + "; ".join(changed) + ". Resuming would mix runs made with "
+                            "different inputs: restore them, or start a new run with --out")
+    return sc
 
 
 def run_ensemble(scenario: Scenario, folder: Path, workers: int = 1, executor: str = "local",
                  scheduler: str | None = None, progress: bool = True) -> dict:
-    """Run every missing variant x replicate of `scenario` into `folder`. Returns a status dict."""
+    """Run every missing variant x replicate of `scenario` into `folder`. Returns a status dict.
+
+    The manifest says `running` until every run is done, then `runs done` (the caller writes the tables
+    and then `complete`), or `interrupted`, `incomplete` (failed runs) or `stopped` (the disk is full: an
+    OSError is raised after the finished runs are kept and the manifest says so)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     store = Store(folder, scenario, model_shape(scenario))
+    dropped = store.verify()
+    for line in dropped:
+        print(f"resume: {line}", file=sys.stderr)
     todo = [t for t in tasks_for(scenario) if not store.is_done(t.variant, t.replicate)]
+    _check_space(store)
     failures: list[dict] = []
     write_manifest(folder, scenario, "running", failures, executor, workers)
     total = scenario.replicates * len(scenario.variants)
@@ -107,22 +143,63 @@ def run_ensemble(scenario: Scenario, folder: Path, workers: int = 1, executor: s
             _run_local(todo, workers, handle)
     except KeyboardInterrupt:
         interrupted = True
+    except OSError as e:  # the disk is full, or the folder went away: keep what is done and say so
+        bar.close()
+        try:
+            write_manifest(folder, scenario, "stopped", failures, executor, workers,
+                           error=f"{e.strerror or e} ({e.filename or folder})")
+        except OSError:
+            pass  # the manifest still says `running`; the lock is gone with the process, so it is not
+        raise
     finally:
         bar.close()
-    status = "interrupted" if interrupted else ("incomplete" if failures else "complete")
+    status = "interrupted" if interrupted else ("incomplete" if failures else "runs done")
     write_manifest(folder, scenario, status, failures, executor, workers)
-    return {"status": status, "failures": failures, "done": sum(len(store.completed(v)) for v in scenario.variants),
-            "total": total}
+    return {"status": "complete" if status == "runs done" else status, "failures": failures,
+            "done": sum(len(store.completed(v)) for v in scenario.variants), "total": total, "dropped": dropped}
 
 
-def _ignore_sigint():
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent, which keeps what is done
+def _check_space(store: Store) -> None:
+    """Refuse to start when the run arrays cannot fit on the disk (they are sparse until written)."""
+    have = sum(store.path(v).stat().st_blocks * 512 for v in store.scenario.variants if store.path(v).exists())
+    need = store.bytes_needed() - have
+    free = shutil.disk_usage(store.folder).free
+    if need > free:
+        raise FolderError(errno.ENOSPC, f"{store.folder}: the runs need {need / 1e6:,.1f} MB and the disk has "
+                                        f"{free / 1e6:,.1f} MB free; free space, or run fewer replicates or a "
+                                        "shorter period")
+
+
+def _watch_parent(pid: int) -> None:
+    """Exit when the process `pid` (the command that started this worker) ends, even by kill -9: without
+    this, workers would finish their queue for nothing. A pidfd becomes readable when the process ends."""
+    try:
+        fd = os.pidfd_open(pid)
+        select.select([fd], [], [])
+    except (AttributeError, OSError):  # no pidfd (not Linux, or an old kernel): look once a second
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                pass
+    os._exit(1)
+
+
+def worker_init(parent: int) -> None:
+    """Initializer of every worker process: Ctrl-C is the parent's to handle (it keeps what is done), and
+    the worker goes when the parent goes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
 
 
 def _run_local(todo: list, workers: int, handle, fn=run_task) -> None:
     # forkserver: workers start clean (no threads inherited from the parent's progress bar or Dask)
     ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=worker_init, initargs=(os.getpid(),),
+                             mp_context=ctx) as pool:
         pending = set()
         it = iter(todo)
         try:
@@ -138,17 +215,31 @@ def _run_local(todo: list, workers: int, handle, fn=run_task) -> None:
                     nxt = next(it, None)
                     if nxt is not None:
                         pending.add(pool.submit(fn, nxt))
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, OSError):  # Ctrl-C, or a full disk while saving: stop handing out work
             for f in pending:
                 f.cancel()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
 
 
-def _run_dask(todo: list, scheduler: str | None, handle, fn=run_task) -> None:
-    from distributed import Client, as_completed
+def connect(scheduler: str | None):
+    """A Dask client: of the scheduler at `scheduler`, or an in-process cluster. A bad or unreachable address
+    is a ValueError naming it."""
+    from distributed import Client
 
-    client = Client(scheduler) if scheduler else Client(processes=False)
+    if not scheduler:
+        return Client(processes=False)
+    try:
+        return Client(scheduler, timeout="20s")
+    except (OSError, ValueError, TypeError) as e:
+        raise ValueError(f"--scheduler: {scheduler[:80]!r}: {str(e)[:120]}; expected the address of a running "
+                         "Dask scheduler, e.g. tcp://127.0.0.1:8786") from None
+
+
+def _run_dask(todo: list, scheduler: str | None, handle, fn=run_task) -> None:
+    from distributed import as_completed
+
+    client = connect(scheduler)
     try:
         futures = client.map(fn, todo, pure=False)
         for fut in as_completed(futures):

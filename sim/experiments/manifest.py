@@ -1,7 +1,11 @@
-"""The manifest every results folder carries: scenario, seeds, package versions, code revision."""
+"""The manifest every results folder carries: scenario, seeds, package versions, code revision, and the
+inputs the results depend on (files by absolute path and SHA-256), so that a resume can refuse inputs that
+changed since the run started. Written atomically; read back with a clear error if it is damaged."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import platform
 import subprocess
@@ -45,3 +49,72 @@ def manifest(scenario: dict, seeds: list[int], **extra) -> dict:
         "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
         **extra,
     }
+
+
+class ManifestError(ValueError):
+    """A results folder whose manifest is missing or cannot be read; the message says which and why."""
+
+
+def file_hash(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_manifest(folder, kind: str = "ebpsim results folder") -> dict:
+    """The manifest of `folder`, checked to be one: a clear ManifestError otherwise."""
+    folder = Path(folder)
+    path = folder / "manifest.json"
+    if not folder.is_dir():
+        raise ManifestError(f"{folder}: expected an {kind}: " + ("it is a file" if folder.exists() else "no such folder"))
+    if not path.is_file():
+        raise ManifestError(f"{folder}: expected an {kind}: it has no manifest.json")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ManifestError(f"{path}: the manifest is damaged ({str(e)[:80]}); expected the JSON an ebpsim run "
+                            "writes") from None
+    if not isinstance(data, dict) or "status" not in data:
+        raise ManifestError(f"{path}: expected the manifest of an {kind}, with a status")
+    return data
+
+
+def write_manifest_file(folder, data: dict) -> None:
+    """Write `folder`/manifest.json atomically: a reader sees the old or the new one, never half of one."""
+    folder = Path(folder)
+    tmp = folder / ".manifest.json.partial"
+    try:
+        tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+        os.replace(tmp, folder / "manifest.json")
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def set_status(folder, status: str, **extra) -> None:
+    """Change the status of an existing manifest (e.g. to complete once the tables are written)."""
+    data = read_manifest(folder)
+    data.update(status=status, **extra)
+    write_manifest_file(folder, data)
+
+
+def changed_inputs(recorded: dict, current: dict) -> list[str]:
+    """What differs between the inputs a run recorded and the inputs it would use now, in words."""
+    out = []
+    for key in sorted(set(recorded) | set(current)):
+        old, new = recorded.get(key), current.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict) and "sha256" in old:
+            where = new.get("path") or old.get("path")
+            out.append(f"{key} ({where}) changed since the run started" if old.get("path") == new.get("path")
+                       else f"{key} is now {new.get('path')} (was {old.get('path')})")
+        else:
+            out.append(f"{key} was {_brief(old)}, now {_brief(new)}")
+    return out
+
+
+def _brief(value) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -16,6 +16,7 @@ temporary name and renamed when complete.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -53,9 +54,20 @@ def _replicates(store, variant) -> np.ndarray:
 
 
 def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
+    with _atomic(path) as tmp:
+        df.to_csv(tmp, index=False, float_format="%.6g")
+
+
+@contextmanager
+def _atomic(path: Path):
+    """Write to a temporary name and rename when complete; on any failure (a full disk) remove the
+    temporary file, so a reader finds the complete table or none, and no `.partial` is left behind."""
     tmp = path.with_name("." + path.name + ".partial")
-    df.to_csv(tmp, index=False, float_format="%.6g")
-    os.replace(tmp, path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def build(store, timeseries: str = "all", plots: bool = True) -> dict[str, pd.DataFrame]:
@@ -140,13 +152,17 @@ def _stats(vals: np.ndarray, variant, place, dates, names, reference=None) -> pd
 
 
 def write_timeseries(store, reps, dates, pl, names, national_only=False) -> Path:
+    path = store.folder / "timeseries.parquet"
+    with _atomic(path) as tmp:
+        _write_parquet(store, reps, dates, pl, names, n_p=1 if national_only else len(pl), tmp=tmp)
+    return path
+
+
+def _write_parquet(store, reps, dates, pl, names, n_p: int, tmp: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     sc = store.scenario
-    path = store.folder / "timeseries.parquet"
-    tmp = path.with_name("." + path.name + ".partial")
-    n_p = 1 if national_only else len(pl)
     n_t, n_o = len(dates), len(names)
     date_col = pa.array(np.repeat(dates.values.astype("datetime64[ms]"), n_p * n_o))
     county_col = pa.array(np.tile(np.repeat(pl[:n_p], n_o), n_t)).dictionary_encode()
@@ -167,8 +183,6 @@ def write_timeseries(store, reps, dates, pl, names, national_only=False) -> Path
                     "value": pa.array(vals, type=pa.float32()),
                 }, schema=schema)
                 writer.write_table(table)
-    os.replace(tmp, path)
-    return path
 
 
 def few_replicates_warning(n: int) -> str | None:

@@ -14,29 +14,39 @@ A scenario is a YAML file (format in ``scenarios/README.md``, schema in ``scenar
       as_reported: {reference: true, description: the 2012 principles}
       all_unit: {counties: {all: {principle: unit}}}
 
-Every error names the file, the key path, the bad value and what is allowed (`ScenarioError`). YAML is read
-with ``yaml.safe_load``: no Python object tags.
+Every error names the file, the key path, the bad value (shortened) and what is allowed (`ScenarioError`).
+YAML is read strictly (``yamlfile.py``): no Python object tags, no key given twice, no alias bombs, only
+finite numbers.
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
+import json
+import math
 import re
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from ..country import read_csv
 from ..parameters import AREAS, CHANNELS, COUNTY_KEYS, SPEC, Param, ParameterError, check_value, defaults, merge
+from .yamlfile import read_strict
 
 TOP_KEYS = {"name": "a short name (letters, digits, _ and -)", "description": "text", "period": "{start, end}",
             "seed": "a whole number >= 0", "replicates": "a whole number >= 1", "base": "parameter overrides",
             "variants": "named sets of overrides, one with reference: true", "calibration": "path to a calibrated parameter file"}
 VARIANT_KEYS = ("reference", "description")
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])\Z")  # \Z, not $: "2010-01\n" is not a month
+NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}\Z")  # names become folder and file names
+# The data begin in January 2010 (sim/data/*.csv); after 2020 the model projects (funding.py) and this
+# horizon is an assumption: ten years past the reported history.
+FIRST_MONTH, LAST_MONTH = "2010-01", "2030-12"
+MAX_REPLICATES = 100_000  # more would not fit a disk (2 MB per run and variant for the whole period)
 
 
 class ScenarioError(Exception):
@@ -45,11 +55,17 @@ class ScenarioError(Exception):
     def __init__(self, file, path: str, value: Any, allowed: str):
         self.file, self.path, self.value, self.allowed = str(file), path, value, allowed
         where = f"{self.file}: {path}: " if path else f"{self.file}: "
-        shown = "" if value is _NOTHING else f"{value!r} is not allowed; "
+        shown = "" if value is _NOTHING else f"{short(value)} is not allowed; "
         super().__init__(f"{where}{shown}expected {allowed}")
 
 
 _NOTHING = object()
+_SHORT = reprlib.Repr(maxstring=60, maxother=60, maxlist=6, maxdict=6, maxlevel=3)
+
+
+def short(value) -> str:
+    """repr shortened for a message: a long or deeply nested value is cut, never printed whole."""
+    return _SHORT.repr(value)
 
 
 def county_groups() -> dict[str, list[str]]:
@@ -100,6 +116,7 @@ class Scenario:
     raw: dict = field(default_factory=dict)
 
     draws: list[dict] = field(default_factory=list)  # posterior draws of a calibration (`calibration: PATH`)
+    calibration_file: str | None = None  # the calibration's absolute path, resolved once
 
     def params(self, variant: str, replicate: int | None = None) -> dict:
         """Model parameter overrides for one variant (and replicate): the replicate's posterior draw when the
@@ -191,14 +208,20 @@ def _check_params(file, path: str, layer: Any, spec: dict = SPEC) -> None:
             _check_params(file, p, value, sub)
 
 
+def _finite(file, path: str, value) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ScenarioError(file, path, value, "a finite number")
+
+
 def _check_value(file, path: str, spec: Param, value) -> None:
+    _finite(file, path, value)
     if isinstance(spec.default, dict):  # a year -> share schedule
         if not isinstance(value, dict) or not value:
             raise ScenarioError(file, path, value, "a mapping year: share, e.g. {2014: 0.75, 2016: 0.0}")
         for y, s in value.items():
             if not str(y).isdigit() or not 1990 <= int(y) <= 2100:
                 raise ScenarioError(file, f"{path}.{y}", y, "a year from 1990 to 2100")
-            if isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 <= s <= 1:
+            if isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 <= s <= 1:  # NaN fails too
                 raise ScenarioError(file, f"{path}.{y}", s, "a share from 0 to 1")
         return
     if isinstance(spec.default, str) and spec.choices is None:
@@ -238,20 +261,23 @@ def _check_counties(file, path: str, value) -> None:
                 if v not in (0, 1) or isinstance(v, float):
                     raise ScenarioError(file, f"{p}.{k}", v, "0 or 1 (or true/false)")
             else:
+                _finite(file, f"{p}.{k}", v)
                 try:
                     check_value(f"{p}.{k}", COUNTY_KEYS[k], v)
                 except ParameterError as e:
                     raise ScenarioError(file, f"{p}.{k}", v, e.allowed) from None
 
 
-def _int(file, path, value, lo):
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-        raise ScenarioError(file, path, value, f"a whole number >= {lo}")
+def _int(file, path, value, lo, hi=None):
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
+        raise ScenarioError(file, path, value, f"a whole number >= {lo}" if hi is None else
+                            f"a whole number from {lo} to {hi}")
     return value
 
 
-def parse(data: Any, file="<scenario>") -> Scenario:
-    """Check a scenario's contents (already loaded from YAML) and return it."""
+def parse(data: Any, file="<scenario>", calibration_file: str | None = None) -> Scenario:
+    """Check a scenario's contents (already loaded from YAML) and return it. `calibration_file`: where its
+    calibration was found when it first ran (a resume reads the same file)."""
     if data is None:
         raise ScenarioError(file, "", _NOTHING, "a scenario: the file is empty")
     if not isinstance(data, dict):
@@ -263,7 +289,7 @@ def parse(data: Any, file="<scenario>") -> Scenario:
         if key not in data:
             raise ScenarioError(file, key, _NOTHING, f"a '{key}' ({TOP_KEYS[key]}): it is missing")
     name = data["name"]
-    if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9_-]+$", name):
+    if not isinstance(name, str) or not NAME.match(name):
         raise ScenarioError(file, "name", name, TOP_KEYS["name"])
     description = data.get("description", "")
     if not isinstance(description, str):
@@ -279,10 +305,14 @@ def parse(data: Any, file="<scenario>") -> Scenario:
     for k, v in (("start", start), ("end", end)):
         if not MONTH.match(v):
             raise ScenarioError(file, f"period.{k}", period.get(k), "a month as YYYY-MM, e.g. 2010-01")
+    for k, v in (("start", start), ("end", end)):
+        if not FIRST_MONTH <= v <= LAST_MONTH:
+            raise ScenarioError(file, f"period.{k}", period.get(k), f"a month from {FIRST_MONTH} (the first with "
+                                f"data) to {LAST_MONTH} (the model's horizon)")
     if end < start:
         raise ScenarioError(file, "period.end", end, f"a month after period.start ({start})")
     seed = _int(file, "seed", data.get("seed", 1), 0)
-    replicates = _int(file, "replicates", data.get("replicates", 10), 1)
+    replicates = _int(file, "replicates", data.get("replicates", 10), 1, MAX_REPLICATES)
     base = data.get("base") or {}
     _check_params(file, "base", base)
     variants = data["variants"]
@@ -292,7 +322,7 @@ def parse(data: Any, file="<scenario>") -> Scenario:
     for vname, v in variants.items():
         v = v or {}
         variants[vname] = v
-        if not re.match(r"^[A-Za-z0-9_-]+$", str(vname)):
+        if not NAME.match(str(vname)):
             raise ScenarioError(file, f"variants.{vname}", vname, "a variant name of letters, digits, _ and -")
         _check_params(file, f"variants.{vname}", v)
         ref = v.get("reference", False)
@@ -306,14 +336,16 @@ def parse(data: Any, file="<scenario>") -> Scenario:
         raise ScenarioError(file, "variants", refs or _NOTHING,
                             "exactly one variant marked 'reference: true'" + (f", found {len(refs)}" if refs else ", found none"))
     calibration = data.get("calibration")
-    draws = []
+    draws, cal_path = [], None
     if calibration is not None:
-        if not isinstance(calibration, str):
+        if not isinstance(calibration, str) or not calibration.strip():
             raise ScenarioError(file, "calibration", calibration, "a path to a calibrated parameter file")
-        draws = load_draws(file, calibration)
+        cal_path = Path(calibration_file) if calibration_file else calibration_path(file, calibration)
+        draws = load_draws(file, calibration, cal_path)
     sc = Scenario(name=name, description=description, start=start, end=end, seed=seed, replicates=replicates,
                   base=base, variants={str(k): v for k, v in variants.items()}, reference=str(refs[0]),
-                  calibration=calibration, source=str(file), raw=copy.deepcopy(data), draws=draws)
+                  calibration=calibration, source=str(file), raw=copy.deepcopy(data), draws=draws,
+                  calibration_file=str(cal_path) if cal_path else None)
     for vname in sc.variants:  # the expanded overrides must also pass the model's own checks
         try:
             merge(defaults(), sc.params(vname))
@@ -322,22 +354,30 @@ def parse(data: Any, file="<scenario>") -> Scenario:
     return sc
 
 
-def load_draws(file, calibration: str) -> list[dict]:
-    """The posterior draws of a calibrated parameter file (``run.py calibrate`` writes calibrated.yaml)."""
-    path = Path(calibration)
+def calibration_path(file, calibration: str) -> Path:
+    """A scenario's `calibration:` path, resolved once: against the scenario file's folder (the current
+    folder for a scenario given as data), absolute, so a resume from anywhere reads the same file."""
+    path = Path(calibration).expanduser()
     if not path.is_absolute():
-        beside = Path(str(file)).parent / path
-        path = beside if beside.exists() or not path.exists() else path
-    if not path.exists():
-        raise ScenarioError(file, "calibration", calibration, "a calibrated parameter file: no such file")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError:
-        raise ScenarioError(file, "calibration", calibration, "a calibrated parameter file (valid YAML)") from None
+        base = Path(str(file)).parent if not str(file).startswith("<") else Path.cwd()
+        path = base / path
+    return path.resolve()
+
+
+def load_draws(file, calibration: str, path: Path | None = None) -> list[dict]:
+    """The posterior draws of a calibrated parameter file (``run.py calibrate`` writes calibrated.yaml)."""
+    path = path or calibration_path(file, calibration)
+    if not path.is_file():
+        raise ScenarioError(file, "calibration", calibration, f"a calibrated parameter file: {path} "
+                            + ("is a folder" if path.is_dir() else "does not exist"))
+    doc = read_yaml(path, "calibrated parameter file")
     draws = doc.get("draws") if isinstance(doc, dict) else None
-    if not draws or not all(isinstance(d, dict) and isinstance(d.get("params"), dict)
-                            and isinstance(d.get("weight"), (int, float)) and d["weight"] >= 0 for d in draws):
-        raise ScenarioError(file, "calibration", calibration, "a calibrated parameter file with draws: [{weight, params}]")
+    if not isinstance(draws, list) or not draws or not all(
+            isinstance(d, dict) and isinstance(d.get("params"), dict) and not isinstance(d.get("weight"), bool)
+            and isinstance(d.get("weight"), (int, float)) and d["weight"] >= 0 for d in draws):
+        raise ScenarioError(path, "draws", _NOTHING, "a list of draws: [{weight: a number >= 0, params: {...}}]")
+    if not sum(d["weight"] for d in draws) > 0:
+        raise ScenarioError(path, "draws", _NOTHING, "draws of which at least one has a weight above 0")
     for i, d in enumerate(draws):
         try:
             merge(defaults(), d["params"])
@@ -346,23 +386,17 @@ def load_draws(file, calibration: str) -> list[dict]:
     return draws
 
 
+def draws_hash(draws: list[dict]) -> str:
+    """A fingerprint of posterior draws: a resume refuses draws that changed since the run started."""
+    return hashlib.sha256(json.dumps(draws, sort_keys=True).encode()).hexdigest()
+
+
 def read_yaml(path, what: str, error=ScenarioError):
-    """Read a YAML file safely; a missing file or a syntax error becomes one clear `error`."""
-    path = Path(path)
-    if not path.exists():
-        raise error(path, "", _NOTHING, f"an existing {what}: no such file")
-    if path.is_dir():
-        raise error(path, "", _NOTHING, f"a {what}, not a folder")
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise error(path, "", _NOTHING, "a UTF-8 text file") from None
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
-        raise error(path, where, _NOTHING, f"valid YAML: {e.problem}") from None
-    except yaml.YAMLError as e:
-        raise error(path, "", _NOTHING, f"valid YAML: {e}") from None
+    """Read a YAML file strictly (``yamlfile.py``); any problem becomes one clear `error` naming the file."""
+    def fail(file, where, allowed):
+        raise error(file, where, _NOTHING, allowed) from None
+
+    return read_strict(path, what, fail)
 
 
 def load(path) -> Scenario:

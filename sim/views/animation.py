@@ -299,8 +299,10 @@ def main(argv: list[str]) -> int:
 
     if args.every < 1:
         return fail(f"--every must be a whole number >= 1, not {args.every}")
-    if args.fps <= 0:
-        return fail(f"--fps must be positive, not {args.fps}")
+    if not 0 < args.fps <= 60:  # NaN fails this too
+        return fail(f"--fps: {args.fps} is not allowed; expected frames per second above 0, at most 60")
+    if args.seed is not None and args.seed < 0:
+        return fail(f"--seed: {args.seed} is not allowed; expected a whole number >= 0")
     if not 20 <= args.dpi <= 400:
         return fail(f"--dpi must be from 20 to 400, not {args.dpi}")
     formats = [f.strip().lower() for f in args.formats.split(",") if f.strip()]
