@@ -170,3 +170,20 @@ def test_sobol_stage_takes_each_outcomes_most_influential_in_turn():
     a = pd.DataFrame({"parameter": ["p", "q", "r", "s"], "mu_star": [4.0, 3.0, 2.0, 0.0]})
     b = pd.DataFrame({"parameter": ["p", "q", "r", "s"], "mu_star": [0.0, 0.01, 0.0, 0.02]})
     assert top_parameters({"a": a, "b": b}, 3) == ["p", "s", "q"]  # b's leader counts though its effects are small
+
+
+def test_one_writer_per_sensitivity_folder(tmp_path, capsys):
+    from sim.experiments.store import Claim
+
+    f = tmp_path / "small.yaml"
+    f.write_text(yaml.safe_dump(SMALL, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "out"
+    holder = Claim(out, fresh=True, what="sensitivity folder")  # another writer holds the folder ...
+    Claim.held.remove(holder)  # ... as if in another process: this command's error boundary must not touch it
+    try:
+        assert run.main(["sensitivity", str(f), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "is being written by" in err and "Traceback" not in err
+        assert out.is_dir() and not (out / "manifest.json").exists()  # the holder's folder is left alone
+    finally:
+        holder.release()

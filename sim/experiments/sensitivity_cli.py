@@ -9,6 +9,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from .store import Claim
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -50,11 +52,11 @@ def main(argv) -> int:
                 return fail(f"--resume: {args.config} differs from the config the analysis in {args.resume} was "
                             "started with; resume without the file, or start a new folder")
             out = args.resume
+            Claim(out, fresh=False, what="sensitivity folder")  # one writer per folder
         else:
             cfg = load_config(args.config)
             out = args.out or ROOT / "results" / "sensitivity" / cfg.name / datetime.now().strftime("%Y%m%d-%H%M%S")
-            if out.exists() and any(out.iterdir()):
-                return fail(f"{out} already exists and is not empty; choose another --out, or --resume it")
+            Claim(out, fresh=True, what="sensitivity folder")  # new or empty, and one writer
     except ScenarioError as e:
         return fail(str(e))
     print(f"{cfg.name}: {cfg.method['name']} over {len(cfg.names)} parameters, {len(cfg.outcomes)} outcomes; "

@@ -207,9 +207,11 @@ class Claim:
 
     @staticmethod
     def any_kept(folder: Path) -> bool:
-        """Whether `folder` holds a finished run or calibration generation (worth keeping after a failure)."""
+        """Whether `folder` holds a finished run, sensitivity draw or calibration generation (worth keeping
+        after a failure)."""
         folder = Path(folder)
-        return any((folder / "runs" / "done").glob("*")) or (folder / "abc" / "state.json").exists()
+        return (any((folder / "runs" / "done").glob("*")) or any((folder / "rows" / "done").glob("*"))
+                or (folder / "abc" / "state.json").exists())
 
     def release(self) -> None:
         if self.fd is not None:
