@@ -51,10 +51,12 @@ class DevelopmentLeader(mesa.Agent):
             structure.join(self)
 
     # -- behaviour -------------------------------------------------------------------------------
-    def contact_probability(self, n_municipalities: int, coordination: float) -> float:
-        """Chance that this leader works with a given municipality of its county this month."""
+    def contact_probability(self, n_municipalities: int, staff_time: float) -> float:
+        """Chance that this leader works with a given municipality of its county this month: the leader's
+        visits are shared among the county's municipalities, and national networks and parallel guidance
+        take part of the leader's time (`staff_time`)."""
         visits = self.model.p["leaders"]["municipalities_per_fte"] * self.fte
-        return min(1.0, visits / max(1, n_municipalities)) * self.field_strength * coordination
+        return min(1.0, visits / max(1, n_municipalities)) * self.field_strength * staff_time
 
     def learn(self, colleagues_tie: float) -> None:
         """Learning by doing, plus cross-area learning through ties to leaders of other areas."""

@@ -14,17 +14,21 @@ from .parameters import AREAS
 
 OBSERVABLES = {
     "reach_any": "share of municipalities reached by any activity of the initiative (cumulative)",
+    "reach_12m": "share of municipalities that took part in an activity of the initiative in the last 12 months",
     "salar_event_share": "share of municipalities that took part in at least one SALAR national event (cumulative)",
     **{f"adoption_{a}": f"share of municipalities using or having established EBP in {a.replace('_', ' ')}" for a in AREAS},
     "adoption_mean": "mean over programme areas of the adoption share",
     "established_mean": "mean over programme areas of the share where practice is established",
-    "provider_reach": "share of private providers reached (cumulative)",
+    **{f"established_{a}": f"share of municipalities where EBP in {a.replace('_', ' ')} is established" for a in AREAS},
+    "provider_reach": "share of private providers reached in any programme area (cumulative)",
+    **{f"provider_reach_{a}": f"share of private providers reached in {a.replace('_', ' ')} (cumulative)" for a in AREAS},
     "functioning_structures": "counties with a functioning structure (platform leader, linked leaders, money)",
     "platform_leaders": "platform leaders employed",
     "development_leaders": "development leaders employed (FTE)",
     **{f"linked_{a}": f"counties whose {a.replace('_', ' ')} leaders belong to the regional structure" for a in AREAS},
     "state_spending": "state spending on the regional structures and leaders, SEK million per month",
     "principal_spending": "principals' spending on the regional structures and leaders, SEK million per month",
+    "principal_cost_share": "share of this month's spending on the structures and leaders borne by the principals",
     "cost_per_reached": "cumulative spending per municipality reached, SEK million",
     "upward_reports": "experience reports flowing up from practice, per month",
     "duplication": "municipality-areas reached by national-centre guidance beside recent regional support, per month",
@@ -51,6 +55,13 @@ class Observables:
         county = np.bincount(m.muni_county, weights=per_muni.astype(float), minlength=len(m.structures)) / m.county_sizes
         return np.concatenate([[per_muni.mean()], county])
 
+    def _provider_shares(self, reached: np.ndarray) -> np.ndarray:
+        m = self.model
+        n = np.bincount(self.provider_county, weights=reached, minlength=len(m.structures))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            county = np.where(self.providers_per_county > 0, n / np.maximum(self.providers_per_county, 1), np.nan)
+        return np.concatenate([[reached.mean()], county])
+
     def _totals(self, per_county: np.ndarray) -> np.ndarray:
         return np.concatenate([[per_county.sum()], per_county])
 
@@ -60,17 +71,20 @@ class Observables:
         row = self.values[month]
         c = self.col
         row[:, c["reach_any"]] = self._shares(kn.reached)
+        row[:, c["reach_12m"]] = self._shares((month - kn.initiative_month) < 12)
         row[:, c["salar_event_share"]] = self._shares(kn.salar_event)
         using = kn.level >= USING
         for a, key in enumerate(AREAS):
             row[:, c[f"adoption_{key}"]] = self._shares(using[:, a])
         row[:, c["adoption_mean"]] = self._shares(using.mean(axis=1))
-        row[:, c["established_mean"]] = self._shares((kn.level >= ESTABLISHED).mean(axis=1))
+        established = kn.level >= ESTABLISHED
+        row[:, c["established_mean"]] = self._shares(established.mean(axis=1))
+        for a, key in enumerate(AREAS):
+            row[:, c[f"established_{key}"]] = self._shares(established[:, a])
         if len(m.provider_muni):
-            reached = np.bincount(self.provider_county, weights=m.provider_reached, minlength=len(m.structures))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                county = np.where(self.providers_per_county > 0, reached / np.maximum(self.providers_per_county, 1), np.nan)
-            row[:, c["provider_reach"]] = np.concatenate([[m.provider_reached.mean()], county])
+            row[:, c["provider_reach"]] = self._provider_shares(m.provider_reached.any(axis=1))
+            for a, key in enumerate(AREAS):
+                row[:, c[f"provider_reach_{key}"]] = self._provider_shares(m.provider_reached[:, a])
         s = m.structures
         row[:, c["functioning_structures"]] = self._totals(np.array([x.functioning for x in s], float))
         row[:, c["platform_leaders"]] = self._totals(np.array([x.platform_leader is not None for x in s], float))
@@ -81,6 +95,9 @@ class Observables:
         principals = np.array([x.budget.principals for x in s]) / 12.0
         row[:, c["state_spending"]] = self._totals(state)
         row[:, c["principal_spending"]] = self._totals(principals)
+        total = self._totals(state + principals)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            row[:, c["principal_cost_share"]] = np.where(total > 0, self._totals(principals) / total, np.nan)
         self.cumulative_spending += self._totals(state + principals)
         n_reached = self._totals(np.bincount(m.muni_county, weights=kn.reached.astype(float), minlength=len(s)))
         with np.errstate(invalid="ignore", divide="ignore"):
