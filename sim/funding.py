@@ -84,9 +84,13 @@ class Budget:
         self.by_component: dict[str, tuple[float, float]] = {}
         self._total: dict[str, float] = {}
         self.reference = 0.0  # the structure money of the first full year (2011), for funding_ratio
+        self.full_cost = 0.0
 
     def set_year(self, year: int, takeover: float) -> None:
         self.by_component = {c: self.funding.county_budget(self.county_index, year, c, takeover) for c in REGIONAL}
+        # the whole cost of the year, had the principals taken over everything the state no longer pays
+        self.full_cost = sum(self.funding.county_budget(self.county_index, year, c, 1.0)[0]
+                             + self.funding.county_budget(self.county_index, year, c, 1.0)[1] for c in REGIONAL)
         if not self.has_structure:
             self.by_component["structure"] = (0.0, 0.0)
         self._total = {c: sum(v) for c, v in self.by_component.items()}

@@ -23,10 +23,13 @@ LEVELS = {"aware": AWARE, "using": USING, "established": ESTABLISHED}
 NEVER = -(10**6)
 
 
-def capacity(population: np.ndarray, half: float) -> np.ndarray:
-    """Capacity to take part, 0-1: population / (population + half); everyone at 1 when half is 0."""
+def capacity(population: np.ndarray, half: float, exponent: float = 1.0) -> np.ndarray:
+    """Capacity to take part, 0-1: pop^k / (pop^k + half^k); everyone at 1 when half is 0."""
     pop = np.asarray(population, dtype=float)
-    return pop / (pop + half) if half > 0 else np.ones_like(pop)
+    if half <= 0:
+        return np.ones_like(pop)
+    x = (pop / half) ** exponent
+    return x / (1.0 + x)
 
 
 class KnowledgeState:
@@ -36,8 +39,9 @@ class KnowledgeState:
         self.erosion = params["channels"]["erosion"]
         pm = params["municipality"]
         pop = np.ones(n_municipalities) if population is None else population
-        self.capacity = capacity(pop, pm["capacity_half_population"])
+        self.capacity = capacity(pop, pm["capacity_half_population"], pm["capacity_exponent"])
         self.absorption = 1.0 - pm["absorption_weight"] + pm["absorption_weight"] * self.capacity
+        self.has_link = np.zeros(n_municipalities, dtype=bool)  # a resource person tied to the regional structure
         self.area_open = np.ones(n_areas)  # 1 where the area's programme runs, else knowledge.spillover
         self.level = np.zeros(shape, dtype=np.int8)
         self.last_contact = np.full(shape, NEVER, dtype=np.int32)  # month of last contact by any channel
@@ -77,7 +81,8 @@ class KnowledgeState:
         programme area only; uptake / consolidation: the
         chance that this contact moves an AWARE pair to USING / a USING pair to ESTABLISHED.
         initiative: the contact is an activity of the initiative (counts as reach);
-        structure: it came through the regional support structure (for parallel-structure duplication);
+        structure: it came through the regional support structure (for parallel-structure duplication), and
+        so reaches only a municipality with a resource person (``has_link``);
         refresh: the contact is support that keeps knowledge from eroding (imitating peers is not);
         taken: the channel has already drawn whether the municipality took part (SALAR attendance).
         Contacts are only collected here and applied together in `end_month` (cheap: a month has
@@ -103,7 +108,8 @@ class KnowledgeState:
     def _apply_contacts(self, month: int, take_part: np.ndarray):
         """This month's contacts as arrays: contacted, P(no uptake), P(no consolidation), initiative rows.
 
-        take_part: uniforms (n_municipalities, n_areas); a contact counts only where u < capacity."""
+        take_part: one uniform per municipality; a contact counts only where u < capacity (the municipality
+        found the staff to take part this month, whatever the area)."""
         shape = self.level.shape
         contact = np.zeros(shape, dtype=bool)
         no_uptake, no_consolidation = np.ones(shape), np.ones(shape)
@@ -113,7 +119,10 @@ class KnowledgeState:
             r = np.concatenate([h[0] for h in self._hits])
             a = np.concatenate([h[1] for h in self._hits])
             taken = np.repeat([h[7] for h in self._hits], lens)
-            keep = taken | (take_part[r, a] < self.capacity[r])
+            keep = taken | (take_part[r] < self.capacity[r])
+            # the regional structure's activities reach a municipality through its resource person
+            struct = np.repeat([h[5] for h in self._hits], lens)
+            keep &= ~struct | self.has_link[r]
             owner = np.repeat(np.arange(len(self._hits)), lens)[keep]
             r, a = r[keep], a[keep]
             lens = np.bincount(owner, minlength=len(self._hits))
@@ -132,7 +141,7 @@ class KnowledgeState:
     def end_month(self, month: int, u: np.ndarray) -> None:
         """Apply this month's transitions. u: uniforms of shape (4, n_municipalities, n_areas)."""
         lvl = self.level
-        c, no_uptake, no_consolidation, initiative = self._apply_contacts(month, u[3])
+        c, no_uptake, no_consolidation, initiative = self._apply_contacts(month, u[3][:, 0])
         # the order matters: a first contact makes a pair aware, and the same month's support may move it on
         lvl[(lvl == UNAWARE) & c] = AWARE
         p_up = (1.0 - no_uptake) * self.absorption[:, None] * self.area_open[None, :]

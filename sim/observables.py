@@ -28,7 +28,7 @@ OBSERVABLES = {
     **{f"linked_{a}": f"counties whose {a.replace('_', ' ')} leaders belong to the regional structure" for a in AREAS},
     "state_spending": "state spending on the regional structures and leaders, SEK million per month",
     "principal_spending": "principals' spending on the regional structures and leaders, SEK million per month",
-    "principal_cost_share": "share of this month's spending on the structures and leaders borne by the principals",
+    "principal_cost_share": "share of the whole cost of the structures and leaders (as funded in 2013) that the principals bear",
     "cost_per_reached": "cumulative spending per municipality reached, SEK million",
     "upward_reports": "experience reports flowing up from practice, per month",
     "duplication": "municipality-areas reached by national-centre guidance beside recent regional support, per month",
@@ -95,9 +95,9 @@ class Observables:
         principals = np.array([x.budget.principals for x in s]) / 12.0
         row[:, c["state_spending"]] = self._totals(state)
         row[:, c["principal_spending"]] = self._totals(principals)
-        total = self._totals(state + principals)
+        full = self._totals(np.array([x.budget.full_cost for x in s]) / 12.0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            row[:, c["principal_cost_share"]] = np.where(total > 0, self._totals(principals) / total, np.nan)
+            row[:, c["principal_cost_share"]] = np.where(full > 0, self._totals(principals) / full, np.nan)
         self.cumulative_spending += self._totals(state + principals)
         n_reached = self._totals(np.bincount(m.muni_county, weights=kn.reached.astype(float), minlength=len(s)))
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -50,7 +50,12 @@ SPEC: dict[str, Any] = {
     # ---------------------------------------------------------------- municipalities
     "municipality": {
         "capacity_half_population": Param(15000, "inhabitants", "assumption: staff to send to training and to carry a new practice grow with size; seed 001 §6.3 'Stora kommuner har inte samma behov av stöd'", 0, 1e7,
-                                          doc="capacity = population/(population + this); 0 = every municipality at full capacity", plausible=(5000, 40000)),
+                                          doc="population at which a municipality takes part half the time; 0 = every municipality at full capacity", plausible=(5000, 40000)),
+        "capacity_exponent": Param(1.5, "dimensionless", "assumption: how sharply capacity falls below the half-capacity size", 0.1, 10,
+                                   doc="capacity = x^k/(1+x^k), x = population/capacity_half_population", plausible=(1.0, 3.0)),
+        "resource_person_rate": Param(0.15, "per month at full capacity", "assumption; BRIEF §2 success factor: 'every municipality appoints a resource person as link' (Jönköping)", 0, 1,
+                                      doc="chance a municipality without one appoints a resource person while a platform leader is in post, times its capacity", plausible=(0.05, 0.4)),
+        "resource_person_loss": Param(0.01, "per month", "assumption: the resource person leaves or the task lapses (BRIEF §2: staff turnover)", 0, 1, plausible=(0.005, 0.03)),
         "absorption_weight": Param(0.5, "0-1", "assumption: a small social-services office turns less of what it learns into practice", 0, 1,
                                    doc="uptake x (1 - w + w*capacity)", plausible=(0.2, 0.8)),
     },
@@ -89,6 +94,7 @@ SPEC: dict[str, Any] = {
         "platform_activity_capacity": Param(0.5, "municipality contacts per month at reference funding", "assumption: network meetings, training, seminars (seed 004 'Olika aspekter på arbetet med att sprida EBP') run by one small platform staff",
                                             0, 100, doc="shared among the county's municipalities: P(contact) = 1-exp(-capacity*funding*readiness/municipalities)", plausible=(0.2, 1.2)),
         "platform_uptake": Param(0.03, "probability per area per contact", "assumption", 0, 1, plausible=(0.01, 0.06)),
+        "platform_min_funding": Param(0.5, "share of the 2011 structure money", "assumption: below this the platform-leader post cannot be paid", 0, 1, plausible=(0.3, 0.8)),
         "platform_turnover": Param(0.01, "per month", "assumption: about 11 % of platform leaders leave a year (BRIEF §2: turnover among platform leaders a hindrance)", 0, 1, plausible=(0.004, 0.03)),
         "link_rate": {  # monthly hazard that an area's development leaders join the county's one structure
             "substance_abuse": Param(0.13, "per month", "assumption; seed 001 §5.2: somewhat fewer than elderly linked by mid-2011", 0, 1, plausible=(0.03, 0.4)),

@@ -144,6 +144,7 @@ class RegionalSupportStructure(mesa.Agent):
         self.seek_consent(m.streams("consent", self.county.code).random(MAX_PARTIES))
         self.staff_platform(u[0], u[2 + len(AREAS)])
         self.negotiate_rd(u[3 + len(AREAS)])
+        self.keep_resource_people(m.streams("link-person", self.county.code).random(len(self.rows)))
         staffing = m.streams("leaders", self.county.code).random((len(AREAS), MAX_POSTS + 1))
         for area in range(len(AREAS)):
             self.staff_area(area, staffing[area])
@@ -173,7 +174,8 @@ class RegionalSupportStructure(mesa.Agent):
         """Fill the platform-leader post once all parties agree; lose the leader to turnover (the post is
         refilled) or end the post when the money stops."""
         m, p = self.model, self.model.p["structure"]
-        funded = self.exists and self.budget.money("structure") > 0
+        # the post needs enough of the reference money to pay for it (staff follow the money)
+        funded = self.exists and self.budget.funding_ratio() >= p["platform_min_funding"]
         if self.platform_leader is not None and u_turnover < p["platform_turnover"]:
             self.platform_leader.leave()
         if self.platform_leader is None and funded and self.consented >= self.parties:
@@ -182,6 +184,17 @@ class RegionalSupportStructure(mesa.Agent):
                 self.on_platform_start()
         elif self.platform_leader is not None and not funded and u < m.p["leaders"]["layoff_rate"]:
             self.platform_leader.leave()
+
+    def keep_resource_people(self, u: np.ndarray) -> None:
+        """Municipalities appoint a resource person as their link to the structure when a platform leader
+        asks (BRIEF §2, Jönköping), more readily the larger they are; the person may leave and is replaced
+        only while the platform leader is in post."""
+        m, p = self.model, self.model.p["municipality"]
+        kn = m.knowledge
+        has = kn.has_link[self.rows]
+        lose = has & (u < p["resource_person_loss"])
+        appoint = ~has & (self.platform_leader is not None) & (u < p["resource_person_rate"] * kn.capacity[self.rows])
+        kn.has_link[self.rows] = (has & ~lose) | appoint
 
     def negotiate_rd(self, u: float) -> None:
         """The platform leader brings the county's R&D units in one at a time (seed 001 §6.3: units with
