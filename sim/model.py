@@ -111,6 +111,8 @@ class EBPModel(mesa.Model):
         # an area's national programme running (programme_areas.csv activity_from); before it, only spill-over
         self.areas_running = np.array([by_key[k]["activity_from"] <= self.start_date for k in AREAS])
         self.knowledge.area_open = np.where(self.areas_running, 1.0, self.p["knowledge"]["spillover"])
+        self.platform_hires = 0  # platform leaders hired so far (turnover shows as more hires than counties)
+        self.staff_time_lost = 0.0  # structure-months of staff time taken by national networks and parallel guidance
         self.upward = np.zeros((self.n_months, len(AREAS)))  # upward reports received nationally, by month
         self.duplication_muni = np.zeros(self.n_municipalities)
         self.salar = NationalCoordination(self)

@@ -140,6 +140,7 @@ class RegionalSupportStructure(mesa.Agent):
     def step(self) -> None:
         m = self.model
         self.time_load, self._next_load = min(0.9, self._next_load), 0.0
+        m.staff_time_lost += self.time_load
         u = m.streams("structure", self.county.code).random(4 + len(AREAS))
         self.seek_consent(m.streams("consent", self.county.code).random(MAX_PARTIES))
         self.staff_platform(u[0], u[2 + len(AREAS)])
@@ -181,6 +182,7 @@ class RegionalSupportStructure(mesa.Agent):
         if self.platform_leader is None and funded and self.consented >= self.parties:
             if u < 1.0 - math.exp(-p["platform_hire_rate"] * self.readiness()):
                 self.platform_leader = PlatformLeader(m, self)
+                m.platform_hires += 1
                 self.on_platform_start()
         elif self.platform_leader is not None and not funded and u < m.p["leaders"]["layoff_rate"]:
             self.platform_leader.leave()
