@@ -156,9 +156,10 @@ def test_private_providers_are_reached_only_through_their_municipality():
     m = EBPModel(seed=1, params={"providers": {"pass_on_rate": 1.0}, "knowledge": {"staff_turnover_loss": 0.0,
                                                                                    "established_loss": 0.0}})
     m.run()
-    using = (m.knowledge.level >= 2).any(axis=1)
+    using = m.knowledge.level >= 2  # (municipality, area)
     assert m.provider_reached.any()
-    assert using[m.provider_muni[m.provider_reached]].all()
+    # a provider is reached in an area only where its municipality uses a practice in that area
+    assert using[m.provider_muni][m.provider_reached].all()
 
 
 def test_private_providers_lag_municipalities(baseline):
