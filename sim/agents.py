@@ -208,11 +208,11 @@ class NationalKnowledgeCentre(mesa.Agent):
         self.duplications = int(dup.sum())
         m.duplication_muni += dup
         # guidance past the structure on an area it works in takes its staff's time (seed 000)
-        for s in m.structures:
-            works = np.array([s.linked[a] and bool(s.leaders[a]) for a in self.areas])
-            if works.any():
-                share = bypass[s.rows].mean() * works.mean()
-                s.add_time_load(p["staff_time_cost"] * share)
+        past = np.bincount(m.muni_county, weights=bypass, minlength=len(m.structures)) / m.county_sizes
+        for s, share in zip(m.structures, past):
+            works = sum(1 for a in self.areas if s.linked[a] and s.leaders[a])
+            if works and share > 0:
+                s.add_time_load(p["staff_time_cost"] * share * works / len(self.areas))
         # experience reported up in the last year makes the guidance fit practice better
         reports = m.upward_recent()[self.areas]
         relevance = 1.0 + p["relevance_gain"] * reports / (reports + p["relevance_reports"])

@@ -28,7 +28,7 @@ from .agents import (
 )
 from .country import Country, county_settings, parse_date
 from .funding import Funding
-from .knowledge import KnowledgeState
+from .knowledge import USING, KnowledgeState
 from .observables import Observables
 from .parameters import AREAS, ParameterError, defaults, merge
 from .streams import Streams
@@ -104,6 +104,9 @@ class EBPModel(mesa.Model):
         self.n_municipalities = c.n_municipalities
         self.muni_county = c.muni_county
         self.county_sizes = np.bincount(c.muni_county, minlength=len(c.counties)).astype(float)
+        self.county_mean = np.zeros((len(c.counties), c.n_municipalities))  # county-average matrix
+        self.county_mean[c.muni_county, np.arange(c.n_municipalities)] = 1.0
+        self.county_mean /= np.maximum(self.county_sizes, 1)[:, None]
         self.knowledge = KnowledgeState(self.n_municipalities, len(AREAS), self.p, c.muni_population)
         self.knowledge.seed_initial(self.streams("initial").random((self.n_municipalities, len(AREAS))))
         by_key = {a["key"]: a for a in c.areas}
@@ -199,6 +202,7 @@ class EBPModel(mesa.Model):
         self.month = self.steps - 1
         self.year = self.date_of(self.month).year
         self.knowledge.month = self.month
+        self.county_using = self.county_mean @ (self.knowledge.level >= USING)  # county x area, start of month
         for s in self.structures:
             s.step()
         for u in self.rd_units:

@@ -48,19 +48,32 @@ class Observables:
         self.cumulative_spending = np.zeros(n_places)
         self.provider_county = model.muni_county[model.provider_muni] if len(model.provider_muni) else np.zeros(0, int)
         self.providers_per_county = np.bincount(self.provider_county, minlength=len(model.structures))
+        n_c = len(model.structures)
+        # place-by-unit averaging matrices: row 0 the nation, rows 1.. the counties
+        self.muni_mean = self._mean_matrix(model.muni_county, n_c)
+        self.adoption_cols = [self.col[f"adoption_{a}"] for a in AREAS]
+        self.established_cols = [self.col[f"established_{a}"] for a in AREAS]
+        self.provider_cols = [self.col[f"provider_reach_{a}"] for a in AREAS]
+        self.provider_mean = self._mean_matrix(self.provider_county, n_c)
+
+    @staticmethod
+    def _mean_matrix(county: np.ndarray, n_counties: int) -> np.ndarray:
+        n = len(county)
+        out = np.zeros((n_counties + 1, n))
+        if n == 0:
+            return out
+        out[0] = 1.0 / n
+        out[1 + county, np.arange(n)] = 1.0
+        sizes = out[1:].sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[1:] = np.where(sizes > 0, out[1:] / np.maximum(sizes, 1), np.nan)
+        return out
 
     def _shares(self, per_muni: np.ndarray) -> np.ndarray:
         """National and per-county mean of a per-municipality quantity."""
         m = self.model
         county = np.bincount(m.muni_county, weights=per_muni.astype(float), minlength=len(m.structures)) / m.county_sizes
         return np.concatenate([[per_muni.mean()], county])
-
-    def _provider_shares(self, reached: np.ndarray) -> np.ndarray:
-        m = self.model
-        n = np.bincount(self.provider_county, weights=reached, minlength=len(m.structures))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            county = np.where(self.providers_per_county > 0, n / np.maximum(self.providers_per_county, 1), np.nan)
-        return np.concatenate([[reached.mean()], county])
 
     def _totals(self, per_county: np.ndarray) -> np.ndarray:
         return np.concatenate([[per_county.sum()], per_county])
@@ -74,17 +87,18 @@ class Observables:
         row[:, c["reach_12m"]] = self._shares((month - kn.initiative_month) < 12)
         row[:, c["salar_event_share"]] = self._shares(kn.salar_event)
         using = kn.level >= USING
-        for a, key in enumerate(AREAS):
-            row[:, c[f"adoption_{key}"]] = self._shares(using[:, a])
-        row[:, c["adoption_mean"]] = self._shares(using.mean(axis=1))
         established = kn.level >= ESTABLISHED
-        row[:, c["established_mean"]] = self._shares(established.mean(axis=1))
-        for a, key in enumerate(AREAS):
-            row[:, c[f"established_{key}"]] = self._shares(established[:, a])
+        per_area = self.muni_mean @ np.hstack([using, established])  # places x (areas, areas)
+        n_a = len(AREAS)
+        row[:, self.adoption_cols] = per_area[:, :n_a]
+        row[:, self.established_cols] = per_area[:, n_a:]
+        row[:, c["adoption_mean"]] = per_area[:, :n_a].mean(axis=1)
+        row[:, c["established_mean"]] = per_area[:, n_a:].mean(axis=1)
         if len(m.provider_muni):
-            row[:, c["provider_reach"]] = self._provider_shares(m.provider_reached.any(axis=1))
-            for a, key in enumerate(AREAS):
-                row[:, c[f"provider_reach_{key}"]] = self._provider_shares(m.provider_reached[:, a])
+            reached = m.provider_reached
+            prov = self.provider_mean @ np.hstack([reached.any(axis=1)[:, None], reached])
+            row[:, c["provider_reach"]] = prov[:, 0]
+            row[:, self.provider_cols] = prov[:, 1:]
         s = m.structures
         row[:, c["functioning_structures"]] = self._totals(np.array([x.functioning for x in s], float))
         row[:, c["platform_leaders"]] = self._totals(np.array([x.platform_leader is not None for x in s], float))

@@ -22,7 +22,6 @@ import mesa
 import numpy as np
 
 from .funding import Budget
-from .knowledge import USING
 from .leaders import DevelopmentLeader, PlatformLeader
 from .parameters import AREAS
 
@@ -142,7 +141,8 @@ class RegionalSupportStructure(mesa.Agent):
         self.time_load, self._next_load = min(0.9, self._next_load), 0.0
         m.staff_time_lost += self.time_load
         u = m.streams("structure", self.county.code).random(4 + len(AREAS))
-        self.seek_consent(m.streams("consent", self.county.code).random(MAX_PARTIES))
+        if self.consented < self.parties:  # its own stream: skipping the draws once agreed shifts no other
+            self.seek_consent(m.streams("consent", self.county.code).random(MAX_PARTIES))
         self.staff_platform(u[0], u[2 + len(AREAS)])
         self.negotiate_rd(u[3 + len(AREAS)])
         self.keep_resource_people(m.streams("link-person", self.county.code).random(len(self.rows)))
@@ -161,7 +161,7 @@ class RegionalSupportStructure(mesa.Agent):
         """After the declaration of intent every party (sub-region, further R&D unit) must agree to one joint
         platform; each does so with a monthly hazard, so counties with many parties take longer."""
         m, p = self.model, self.model.p["structure"]
-        if self.consented >= self.parties or m.month < m.month_of(p["declaration_date"]):
+        if m.month < m.month_of(p["declaration_date"]):
             return
         waiting = min(self.parties - self.consented, MAX_PARTIES)
         self.consented += int((u[:waiting] < p["consent_rate"]).sum())
@@ -195,8 +195,11 @@ class RegionalSupportStructure(mesa.Agent):
         kn = m.knowledge
         has = kn.has_link[self.rows]
         lose = has & (u < p["resource_person_loss"])
-        appoint = ~has & (self.platform_leader is not None) & (u < p["resource_person_rate"] * kn.capacity[self.rows])
-        kn.has_link[self.rows] = (has & ~lose) | appoint
+        if self.platform_leader is not None:
+            appoint = ~has & (u < p["resource_person_rate"] * kn.capacity[self.rows])
+            kn.has_link[self.rows] = (has & ~lose) | appoint
+        elif lose.any():
+            kn.has_link[self.rows] = has & ~lose
 
     def negotiate_rd(self, u: float) -> None:
         """The platform leader brings the county's R&D units in one at a time (seed 001 §6.3: units with
@@ -303,10 +306,11 @@ class RegionalSupportStructure(mesa.Agent):
         m = self.model
         lam = np.zeros(len(AREAS))
         if self.platform_leader is not None:
-            using = (m.knowledge.level[self.rows] >= USING).mean(axis=0)
+            using = m.county_using[self.county.index]
+            rate = m.p["leaders"]["upward_rate"]
             for area, group in enumerate(self.leaders):
-                if self.linked[area]:
-                    lam[area] = sum(m.p["leaders"]["upward_rate"] * l.fte * l.field_strength for l in group) * using[area]
+                if self.linked[area] and group:
+                    lam[area] = sum(rate * l.fte * l.field_strength for l in group) * using[area]
         reports = m.streams("upward", self.county.code).poisson(lam)
         self.upward_reports = int(reports.sum())
         m.upward[m.month] += reports  # received nationally: shapes the relevance of national guidance
