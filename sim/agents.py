@@ -137,8 +137,10 @@ class RDUnit(mesa.Agent):
         rate = p["contacts_per_fte"] / len(self.members)
         p_own = 1.0 - math.exp(-rate * self.staff_fte * (1.0 - share))
         p_init = 1.0 - math.exp(-rate * self.staff_fte * share * self.structure.budget.funding_ratio() * self.structure.staff_time())
-        initiative = (u < p_init) & self.areas
-        own = (u >= p_init) & (u < p_init + p_own) & self.areas
+        if not self.areas.all():
+            u[:, ~self.areas] = 2.0  # no contact in the areas the unit does not work in
+        initiative = u < p_init
+        own = (u >= p_init) & (u < p_init + p_own)
         kn = m.knowledge
         kn.expose(self.members, initiative, uptake=p["uptake"], consolidation=p["consolidation"], initiative=True, structure=True)
         kn.expose(self.members, own, uptake=p["uptake"], consolidation=p["consolidation"], initiative=False)
@@ -168,10 +170,10 @@ class University(mesa.Agent):
         n = sum(1 for x in universities if x.social_work)
         scale = min(n, 2) if n else p["out_of_county"]
         linked = any(x.linked for x in universities)
-        fields = model.academic_fields
-        course = (u[0] < 1.0 - math.exp(-p["course_rate"] * scale)) & fields
+        u[:, :, ~model.academic_fields] = 2.0  # no course in an area outside social-work education
+        course = u[0] < 1.0 - math.exp(-p["course_rate"] * scale)
         model.knowledge.expose(rows, course, uptake=p["uptake"], initiative=linked, structure=linked)
-        doctoral = (u[1] < p["doctoral_rate"] * scale) & fields
+        doctoral = u[1] < p["doctoral_rate"] * scale
         model.knowledge.expose(rows, doctoral, uptake=p["doctoral_consolidation"],
                                consolidation=p["doctoral_consolidation"], initiative=linked, structure=linked)
 

@@ -44,8 +44,8 @@ class DevelopmentLeader(mesa.Agent):
         model.ties.add_node(self.unique_id, kind="development_leader", area=AREAS[area], county=structure.county.code)
         # Field ties: how close the leader sits to the municipalities it serves.
         self.field_strength = structure.field_proximity()
-        for m in structure.municipality_agents:
-            model.ties.add_edge(self.unique_id, m.unique_id, kind="field", strength=self.field_strength)
+        model.ties.add_edges_from(((self.unique_id, m.unique_id) for m in structure.municipality_agents),
+                                  kind="field", strength=self.field_strength)
         structure.leaders[area].append(self)
         if structure.linked[area]:
             structure.join(self)

@@ -58,6 +58,7 @@ class RegionalSupportStructure(mesa.Agent):
         self.consented = 0
         self.time_load = 0.0  # share of staff time taken this month by national networks and parallel guidance
         self._next_load = 0.0
+        self.had_link = False  # resource people were ever appointed here
         self.fixed_principle = False  # a scenario fixed the principle: dated changes do not apply
         model.ties.add_node(self.unique_id, kind="structure", county=county.code, principle=self.principle)
         model.ties.add_edge(self.unique_id, county_council.unique_id, kind="meeting_place",
@@ -193,6 +194,9 @@ class RegionalSupportStructure(mesa.Agent):
         only while the platform leader is in post."""
         m, p = self.model, self.model.p["municipality"]
         kn = m.knowledge
+        if self.platform_leader is None and not self.had_link:
+            return
+        self.had_link = True
         has = kn.has_link[self.rows]
         lose = has & (u < p["resource_person_loss"])
         if self.platform_leader is not None:
@@ -243,7 +247,11 @@ class RegionalSupportStructure(mesa.Agent):
         target = self.target_fte(area)
         staffed = sum(l.fte for l in group)
         if staffed > target + 1e-9 and group and u[0] < p["layoff_rate"]:
-            group[-1].leave()
+            last, excess = group[-1], staffed - target
+            if last.fte - excess > 0.05:
+                last.fte -= excess  # less money: the last post is cut to part time rather than ended
+            else:
+                last.leave()
         elif target - staffed > 0.05 and u[0] < p["hire_rate"]:
             DevelopmentLeader(m, self, area, fte=min(1.0, target - staffed))
 
@@ -273,9 +281,10 @@ class RegionalSupportStructure(mesa.Agent):
             if not group or not m.p["channels"]["leaders"]:
                 continue
             miss, weighted, fte = 1.0, 0.0, 0.0
+            time_left = self.staff_time()
             for leader in group:
                 leader.learn(leader.colleague_tie())
-                miss *= 1.0 - leader.contact_probability(n, self.staff_time())
+                miss *= 1.0 - leader.contact_probability(n, time_left)
                 weighted += leader.competence * leader.fte
                 fte += leader.fte
             competence = weighted / fte
