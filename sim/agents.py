@@ -41,7 +41,8 @@ class CountyCouncil(mesa.Agent):
     """The county council (landsting) and, with it, the county's municipalities as joint principals.
 
     Holds what the reports call success factors (meeting places, formal decision paths, political
-    anchoring) and makes the principals' decision to take over the cost of the structure.
+    anchoring, the January 2013 commitment statement) and decides each year what share of the cost the
+    state no longer pays the principals take over (ODD submodel "Money").
     """
 
     def __init__(self, model, county, settings: dict):
@@ -50,31 +51,41 @@ class CountyCouncil(mesa.Agent):
         self.meeting_places = bool(settings["meeting_places"])
         self.decision_paths = bool(settings["decision_paths"])
         self.anchoring = float(settings["anchoring"])
-        self.budget_room = float(settings["budget_room"])
-        self.committed = False
-        self.decided = False
+        self.fixed_budget_room = settings["budget_room"]  # None: computed from the burden each year
+        stmt = settings["statement_2013"]
+        self.statement = float(model.p["funding"]["statement_unknown"] if stmt is None else stmt)
+        self.takeover = 0.0  # share of the withdrawn state money the principals pay, 0-1
+        self.county_noise = model.streams("cofinance-county", county.code).normal()
         model.ties.add_node(self.unique_id, kind="county_council", county=county.code)
+
+    @property
+    def committed(self) -> bool:
+        return self.takeover > 0.5
 
     def perceived_value(self) -> float:
         """Share of the county's (municipality, area) pairs where a practice is in use."""
         rows = self.county.municipalities
         return float((self.model.knowledge.level[rows] >= USING).mean())
 
+    def budget_room(self, year: int) -> float:
+        """0-1: less room the more per inhabitant the principals would have to take over in `year`."""
+        if self.fixed_budget_room is not None:
+            return float(self.fixed_budget_room)
+        burden = self.model.funding.burden(self.county.index, year, self.county.population)
+        return 1.0 / (1.0 + burden / self.model.p["funding"]["burden_ref"])
+
     def decide_cofinancing(self) -> None:
-        """Decide whether the principals will take over the cost as the state withdraws (ODD 'Money')."""
+        """Decide the share of next year's withdrawn state money the principals take over (graded, 0-1)."""
         m, p = self.model, self.model.p["funding"]
-        u = m.streams("cofinance", self.county.code).random(2)
-        if self.committed:
-            if self.decided and u[1] < p["reversal_rate"]:
-                self.committed = False
-            self.decided = True
-            return
+        u = m.streams("cofinance", self.county.code).normal()
+        year = m.date_of(m.month).year + 1
         full = m.funding.full_takeover_year()
-        lead = 0.0 if full is None else max(0.0, full - (m.start_year + (m.month + 1) / 12.0))
-        z = (p["commit_intercept"] + p["commit_anchoring"] * self.anchoring + p["commit_value"] * self.perceived_value()
-             + p["commit_budget"] * self.budget_room + p["commit_lead_time"] * lead)
-        self.committed = u[0] < 1.0 / (1.0 + math.exp(-z))
-        self.decided = True
+        notice = 0.0 if full is None else min(4.0, max(0.0, full - (m.start_year + (m.month + 1) / 12.0)))
+        z = (p["commit_intercept"] + p["commit_anchoring"] * self.anchoring + p["commit_statement"] * self.statement
+             + p["commit_value"] * self.perceived_value() + p["commit_budget"] * self.budget_room(year)
+             + p["commit_lead_time"] * notice + p["commit_persistence"] * self.takeover
+             + p["commit_noise"] * (self.county_noise + u) / math.sqrt(2.0))
+        self.takeover = 1.0 / (1.0 + math.exp(-z))
 
 
 class RDUnit(mesa.Agent):
@@ -88,6 +99,7 @@ class RDUnit(mesa.Agent):
         self.structure = structure
         self.members = np.array(data["member_idx"], dtype=np.int64)
         self.staff_fte = data["staff_fte"]
+        self.areas = np.isin(AREAS, data.get("areas", AREAS))  # the areas the unit works in (rd_units.csv)
         self.active = data["active_from"] is None or data["active_from"] <= model.start_date
         self.linked = False
         model.ties.add_node(self.unique_id, kind="rd_unit", county=structure.county.code, name=self.name)
@@ -109,13 +121,7 @@ class RDUnit(mesa.Agent):
                                      kind="serves", strength=1.0)
 
     def step(self) -> None:
-        m = self.model
-        rng = m.streams("rd", self.key)
-        s = self.structure
-        if not self.linked and s.platform_leader is not None and rng.random() < m.p["rd"]["link_rate"]:
-            self.linked = True
-            s.link_organisation(self, "rd_unit")
-        self.run_activities(rng.random((len(self.members), len(AREAS))))
+        self.run_activities(self.model.streams("rd", self.key).random((len(self.members), len(AREAS))))
 
     def run_activities(self, u: np.ndarray) -> None:
         """Training, evaluation workshops, local projects and combined posts with member municipalities.
@@ -130,7 +136,9 @@ class RDUnit(mesa.Agent):
         share = p["initiative_share"] if self.linked else 0.0
         rate = p["contacts_per_fte"] / len(self.members)
         p_own = 1.0 - math.exp(-rate * self.staff_fte * (1.0 - share))
-        p_init = 1.0 - math.exp(-rate * self.staff_fte * share * self.structure.budget.funding_ratio())
+        p_init = 1.0 - math.exp(-rate * self.staff_fte * share * self.structure.budget.funding_ratio() * self.structure.staff_time())
+        if not self.areas.all():
+            u[:, ~self.areas] = 2.0  # no contact in the areas the unit does not work in
         initiative = u < p_init
         own = (u >= p_init) & (u < p_init + p_own)
         kn = m.knowledge
@@ -162,6 +170,7 @@ class University(mesa.Agent):
         n = sum(1 for x in universities if x.social_work)
         scale = min(n, 2) if n else p["out_of_county"]
         linked = any(x.linked for x in universities)
+        u[:, :, ~model.academic_fields] = 2.0  # no course in an area outside social-work education
         course = u[0] < 1.0 - math.exp(-p["course_rate"] * scale)
         model.knowledge.expose(rows, course, uptake=p["uptake"], initiative=linked, structure=linked)
         doctoral = u[1] < p["doctoral_rate"] * scale
@@ -200,8 +209,18 @@ class NationalKnowledgeCentre(mesa.Agent):
         dup = (recent & mask & bypass[:, None]).sum(axis=1)
         self.duplications = int(dup.sum())
         m.duplication_muni += dup
-        kn.expose(slice(None), mask & via[:, None], uptake=p["uptake"], initiative=True, structure=True)
-        kn.expose(slice(None), mask & bypass[:, None], uptake=p["uptake"], initiative=False)
+        # guidance past the structure on an area it works in takes its staff's time (seed 000)
+        past = np.bincount(m.muni_county, weights=bypass, minlength=len(m.structures)) / m.county_sizes
+        for s, share in zip(m.structures, past):
+            works = sum(1 for a in self.areas if s.linked[a] and s.leaders[a])
+            if works and share > 0:
+                s.add_time_load(p["staff_time_cost"] * share * works / len(self.areas))
+        # experience reported up in the last year makes the guidance fit practice better
+        reports = m.upward_recent()[self.areas]
+        relevance = 1.0 + p["relevance_gain"] * reports / (reports + p["relevance_reports"])
+        for a, r in zip(self.areas, relevance):
+            kn.expose(slice(None), via, uptake=min(1.0, p["uptake"] * r), initiative=True, structure=True, area=a)
+            kn.expose(slice(None), bypass, uptake=min(1.0, p["uptake"] * r), initiative=False, area=a)
 
 
 class PrivateProvider(mesa.Agent):
@@ -219,10 +238,10 @@ class PrivateProvider(mesa.Agent):
     def receive_knowledge(model) -> None:
         """Vectorised over all providers: the monthly chance each one is reached."""
         p = model.p["providers"]
-        u = model.streams("providers").random(len(model.provider_muni))
+        u = model.streams("providers").random((len(model.provider_muni), len(AREAS)))
         if not model.p["channels"]["providers"] or len(u) == 0:
             return
-        passes_on = (model.knowledge.level >= USING).any(axis=1)[model.provider_muni]
+        passes_on = (model.knowledge.level >= USING)[model.provider_muni]
         prob = p["pass_on_rate"] * passes_on + p["direct_outreach"]
         model.provider_reached |= u < prob
 
@@ -236,7 +255,7 @@ class NationalCoordination(mesa.Agent):
 
     def hold_event(self, event: dict) -> None:
         m, p = self.model, self.model.p["salar"]
-        u = m.streams("salar", event["date"].isoformat(), event["type"], event["counties"]).random(m.n_municipalities)
+        u, u2 = m.streams("salar", event["date"].isoformat(), event["type"], event["counties"]).random((2, m.n_municipalities))
         if not m.p["channels"]["salar"]:
             return
         if event["type"] == "leader_meeting":
@@ -247,13 +266,14 @@ class NationalCoordination(mesa.Agent):
             s = m.structures[ci]
             rows = s.rows
             invited[rows] = True
-            base = p["attend_prob"][event["type"]] * (1.0 + (p["platform_mobilisation"] if s.platform_leader else 0.0))
-            if s.county.big_city:
-                base *= p["big_city_attendance"]
-            prob[rows] = min(1.0, base)
-        attend = invited & (u < prob)
+            # a platform leader recruits municipalities personally, and can reach only so many
+            mobilised = min(1.0, p["mobilisation_capacity"] / len(rows)) if s.platform_leader else 0.0
+            prob[rows] = min(1.0, p["attend_prob"][event["type"]] * (1.0 + p["platform_mobilisation"] * mobilised))
+            s.add_time_load(p["network_time_cost"])  # the county's people take part in SALAR's networks
+        attend = invited & (u < prob) & m.knowledge.take_part(u2)
         m.knowledge.salar_event |= attend
-        m.knowledge.expose(slice(None), attend, uptake=p["event_uptake"], initiative=True)
+        m.knowledge.expose(slice(None), attend[:, None] & m.areas_running[None, :], uptake=p["event_uptake"], initiative=True,
+                           taken=True)
 
     def meet_leaders(self) -> None:
         """A national meeting of development leaders from all counties: a burst of cross-area learning."""
@@ -289,9 +309,9 @@ def peer_imitation_and_broadcast(model) -> None:
                 np.add.at(counts, model.muni_county, adopted)
                 share = (counts / model.county_sizes[:, None])[model.muni_county]
             contact = u[step] < 1.0 - np.exp(-pp["q"] * share / k)
-            kn.expose(slice(None), contact, uptake=pp["uptake"], initiative=False)
+            kn.expose(slice(None), contact, uptake=pp["uptake"], initiative=False, refresh=False)
             kn.level[contact & (kn.level == UNAWARE)] = AWARE
         if pb["p"] > 0:
             contact = ub[step] < 1.0 - math.exp(-pb["p"] / k)
-            kn.expose(slice(None), contact, uptake=pb["uptake"], initiative=False)
+            kn.expose(slice(None), contact, uptake=pb["uptake"], initiative=False, refresh=False)
             kn.level[contact & (kn.level == UNAWARE)] = AWARE

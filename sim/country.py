@@ -45,10 +45,13 @@ class County:
     meeting_places: bool
     decision_paths: bool
     anchoring: float
-    budget_room: float
+    budget_room: float | None  # None: computed each year from the take-over burden (funding.burden_ref)
+    statement_2013: float | None  # graded January 2013 commitment statement; None: not described
     areas: str
     platform_at_rd: bool
+    principle_changes: list = field(default_factory=list)  # (date, principle) from principle_changes.csv
     municipalities: list[int] = field(default_factory=list)  # indices into Country arrays
+    subregions: int = 1  # associations of municipalities the county's platform must bring together
 
 
 @dataclass
@@ -90,13 +93,16 @@ class Country:
                 lat=float(r.get("lat") or 0), lon=float(r.get("lon") or 0),
                 platform_host=r["platform_host_2012"], principle=s["principle"],
                 meeting_places=s["meeting_places"] == "1", decision_paths=s["decision_paths"] == "1",
-                anchoring=float(s["anchoring"]), budget_room=float(s["budget_room"]), areas=s["areas"],
+                anchoring=float(s["anchoring"]), budget_room=float(s["budget_room"]) if s["budget_room"] else None,
+                statement_2013=float(s["statement_2013"]) if s.get("statement_2013") else None, areas=s["areas"],
                 platform_at_rd=s.get("platform_at_rd", "0") == "1",
             ))
         index = {c.code: c.index for c in counties}
+        for r in sorted(read_csv("principle_changes.csv"), key=lambda r: r["date"]):
+            counties[index[r["county_code"]]].principle_changes.append((parse_date(r["date"]), r["principle"]))
 
         munis = read_csv("municipalities.csv")
-        codes, names, cidx, pops, copies = [], [], [], [], []
+        codes, names, cidx, pops, copies, subs = [], [], [], [], [], []
         for copy in range(scale):
             for m in munis:
                 suffix = "" if copy == 0 else f"-{copy}"
@@ -105,9 +111,11 @@ class Country:
                 names.append(m["name"] + suffix)
                 cidx.append(index[m["county_code"]])
                 pops.append(int(m["population_2012"]))
+                subs.append((index[m["county_code"]], m.get("subregion", "")))
         muni_county = np.array(cidx, dtype=np.int32)
         for c in counties:
             c.municipalities = list(np.flatnonzero(muni_county == c.index))
+            c.subregions = max(1, len({sr for ci, sr in subs if ci == c.index and sr}))
         code_index = {code: i for i, code in enumerate(codes)}
 
         rd_units = []
@@ -122,6 +130,7 @@ class Country:
                 else:
                     unit["member_idx"] = [code_index[m.strip() + suffix] for m in r["members"].split(";") if m.strip()]
                 unit["staff_fte"] = float(r["staff_fte"] or 0)
+                unit["areas"] = [a.strip() for a in r["areas"].split(";") if a.strip()]
                 unit["active_from"] = parse_date(r["active_from"]) if r.get("active_from") else None
                 rd_units.append(unit)
         rd_events = []
@@ -138,7 +147,8 @@ class Country:
         centres = [dict(c, areas=[a.strip() for a in c["areas"].split(";") if a.strip()],
                         founded=int(c["founded"]) if c.get("founded") else None)
                    for c in read_csv("knowledge_centres.csv")]
-        areas = [dict(a, leaders_from=parse_date(a["leaders_from"])) for a in read_csv("programme_areas.csv")]
+        areas = [dict(a, leaders_from=parse_date(a["leaders_from"]), activity_from=parse_date(a["activity_from"]),
+                      academic_field=a["academic_field"] == "1") for a in read_csv("programme_areas.csv")]
         events = []
         for e in read_csv("national_events.csv"):
             inv = list(range(len(counties))) if e["counties"] == "all" else [index[c] for c in e["counties"].split(";")]
@@ -153,7 +163,7 @@ def county_settings(country: Country, p: dict) -> list[dict]:
     settings = []
     for c in country.counties:
         settings.append(dict(principle=c.principle, meeting_places=c.meeting_places, decision_paths=c.decision_paths,
-                             anchoring=c.anchoring, budget_room=c.budget_room,
+                             anchoring=c.anchoring, budget_room=c.budget_room, statement_2013=c.statement_2013,
                              areas=c.areas if c.areas == "auto" else c.areas.split(";"),
                              meetings_per_year=p["structure"]["network_meetings_per_year"], structure=True,
                              platform_at_rd=c.platform_at_rd))

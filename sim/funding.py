@@ -3,8 +3,8 @@
 State money by year comes from ``sim/data/state_funding.csv`` (the 2011 agreement as baseline, later
 years as reported or assumed there). After the last year with data, each regional component costs what it
 cost in that year (the *baseline cost*) and the state pays ``funding.state_share[year]`` of it; the
-principals (the county council and its municipalities) pay the rest only if they have committed to take
-over (see ``CountyCouncil.decide_cofinancing``). Grants are split among counties by
+principals (the county council and its municipalities) pay the share of the rest they have decided to take
+over, 0-100 % (see ``CountyCouncil.decide_cofinancing``). Grants are split among counties by
 ``funding.allocation_base_share`` equally and the rest by population (an assumption: the agreements do not
 give a per-county key).
 """
@@ -55,13 +55,19 @@ class Funding:
             return self.baseline[component]
         return 0.0
 
-    def county_budget(self, county_index: int, year: int, component: str, committed: bool) -> tuple[float, float]:
-        """(state, principals) SEK million for one county, component and year."""
+    def county_budget(self, county_index: int, year: int, component: str, takeover: float) -> tuple[float, float]:
+        """(state, principals) SEK million for one county, component and year; `takeover` is the share of
+        the cost the state no longer pays that the principals have decided to bear (0-1)."""
         full = self.national(year, component) * self.key[county_index]
         share = self.state_share(year) if component in REGIONAL else 1.0
         state = full * share
-        principals = full * (1.0 - share) if committed else 0.0
+        principals = full * (1.0 - share) * takeover
         return state, principals
+
+    def burden(self, county_index: int, year: int, population: int) -> float:
+        """SEK per inhabitant the county's principals would pay in `year` to keep the whole structure."""
+        msek = sum(self.national(year, c) * self.key[county_index] * (1.0 - self.state_share(year)) for c in REGIONAL)
+        return msek * 1e6 / max(1, population)
 
 
 class Budget:
@@ -78,9 +84,13 @@ class Budget:
         self.by_component: dict[str, tuple[float, float]] = {}
         self._total: dict[str, float] = {}
         self.reference = 0.0  # the structure money of the first full year (2011), for funding_ratio
+        self.full_cost = 0.0
 
-    def set_year(self, year: int, committed: bool) -> None:
-        self.by_component = {c: self.funding.county_budget(self.county_index, year, c, committed) for c in REGIONAL}
+    def set_year(self, year: int, takeover: float) -> None:
+        self.by_component = {c: self.funding.county_budget(self.county_index, year, c, takeover) for c in REGIONAL}
+        # the whole cost of the year, had the principals taken over everything the state no longer pays
+        self.full_cost = sum(self.funding.county_budget(self.county_index, year, c, 1.0)[0]
+                             + self.funding.county_budget(self.county_index, year, c, 1.0)[1] for c in REGIONAL)
         if not self.has_structure:
             self.by_component["structure"] = (0.0, 0.0)
         self._total = {c: sum(v) for c, v in self.by_component.items()}

@@ -44,17 +44,19 @@ class DevelopmentLeader(mesa.Agent):
         model.ties.add_node(self.unique_id, kind="development_leader", area=AREAS[area], county=structure.county.code)
         # Field ties: how close the leader sits to the municipalities it serves.
         self.field_strength = structure.field_proximity()
-        for m in structure.municipality_agents:
-            model.ties.add_edge(self.unique_id, m.unique_id, kind="field", strength=self.field_strength)
+        model.ties.add_edges_from(((self.unique_id, m.unique_id) for m in structure.municipality_agents),
+                                  kind="field", strength=self.field_strength)
         structure.leaders[area].append(self)
         if structure.linked[area]:
             structure.join(self)
 
     # -- behaviour -------------------------------------------------------------------------------
-    def contact_probability(self, n_municipalities: int, coordination: float) -> float:
-        """Chance that this leader works with a given municipality of its county this month."""
+    def contact_probability(self, n_municipalities: int, staff_time: float) -> float:
+        """Chance that this leader works with a given municipality of its county this month: the leader's
+        visits are shared among the county's municipalities, and national networks and parallel guidance
+        take part of the leader's time (`staff_time`)."""
         visits = self.model.p["leaders"]["municipalities_per_fte"] * self.fte
-        return min(1.0, visits / max(1, n_municipalities)) * self.field_strength * coordination
+        return min(1.0, visits / max(1, n_municipalities)) * self.field_strength * staff_time
 
     def learn(self, colleagues_tie: float) -> None:
         """Learning by doing, plus cross-area learning through ties to leaders of other areas."""

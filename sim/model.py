@@ -28,11 +28,15 @@ from .agents import (
 )
 from .country import Country, county_settings, parse_date
 from .funding import Funding
-from .knowledge import KnowledgeState
+from .knowledge import USING, KnowledgeState
 from .observables import Observables
 from .parameters import AREAS, ParameterError, defaults, merge
 from .streams import Streams
-from .structures import RegionalSupportStructure, coordination_factor
+from .structures import RegionalSupportStructure
+
+
+def by_key_items(areas: list[dict]):
+    return [(a["key"], a) for a in areas]
 
 
 class DatedEvent:
@@ -88,12 +92,31 @@ class EBPModel(mesa.Model):
             self.schedule_event(ev.fire, at=month + offset, priority=Priority.HIGH)
 
     # -- building the country ----------------------------------------------------------------------
+    def county_override(self, county) -> dict:
+        out = {}
+        for key, override in self.p["county_overrides"].items():
+            if self.country.county(key) is county:
+                out.update({k: v for k, v in override.items() if v is not None})
+        return out
+
     def _build_agents(self) -> None:
         c = self.country
         self.n_municipalities = c.n_municipalities
         self.muni_county = c.muni_county
         self.county_sizes = np.bincount(c.muni_county, minlength=len(c.counties)).astype(float)
-        self.knowledge = KnowledgeState(self.n_municipalities, len(AREAS), self.p)
+        self.county_mean = np.zeros((len(c.counties), c.n_municipalities))  # county-average matrix
+        self.county_mean[c.muni_county, np.arange(c.n_municipalities)] = 1.0
+        self.county_mean /= np.maximum(self.county_sizes, 1)[:, None]
+        self.knowledge = KnowledgeState(self.n_municipalities, len(AREAS), self.p, c.muni_population)
+        self.knowledge.seed_initial(self.streams("initial").random((self.n_municipalities, len(AREAS))))
+        by_key = {a["key"]: a for a in c.areas}
+        self.academic_fields = np.array([by_key[k]["academic_field"] for k in AREAS])
+        # an area's national programme running (programme_areas.csv activity_from); before it, only spill-over
+        self.areas_running = np.array([by_key[k]["activity_from"] <= self.start_date for k in AREAS])
+        self.knowledge.area_open = np.where(self.areas_running, 1.0, self.p["knowledge"]["spillover"])
+        self.platform_hires = 0  # platform leaders hired so far (turnover shows as more hires than counties)
+        self.staff_time_lost = 0.0  # structure-months of staff time taken by national networks and parallel guidance
+        self.upward = np.zeros((self.n_months, len(AREAS)))  # upward reports received nationally, by month
         self.duplication_muni = np.zeros(self.n_municipalities)
         self.salar = NationalCoordination(self)
         settings = county_settings(c, self.p)
@@ -115,15 +138,16 @@ class EBPModel(mesa.Model):
         for u in self.universities:
             u.structure.universities.append(u)
         for s in self.structures:
-            n_actors = len(s.rows) + len(s.rd_units)
-            s.coordination = coordination_factor(n_actors, self.p["structure"])
+            # parties to agree on one platform: each sub-region, and each R&D unit beyond the first (BRIEF §2)
+            s.parties = s.county.subregions + max(0, sum(1 for u in s.rd_units if u.active) - 1)
+            s.fixed_principle = "principle" in self.county_override(s.county)
         self.centres = [NationalKnowledgeCentre(self, d) for d in c.centres]
         # private providers in proportion to population (parameter providers.per_10k_inhabitants)
         per = self.p["providers"]["per_10k_inhabitants"]
         counts = np.maximum(0, np.rint(c.muni_population * per / 10_000)).astype(int)
         self.provider_muni = np.repeat(np.arange(self.n_municipalities), counts)
         self.providers = [PrivateProvider(self, int(i)) for i in self.provider_muni]
-        self.provider_reached = np.zeros(len(self.provider_muni), dtype=bool)
+        self.provider_reached = np.zeros((len(self.provider_muni), len(AREAS)), dtype=bool)
 
     def _schedule_dated_events(self) -> None:
         c = self.country
@@ -133,6 +157,11 @@ class EBPModel(mesa.Model):
             self.new_year(self.start_year)
         for a, area in enumerate(c.areas):
             self.at_month(self.month_of(area["leaders_from"]), self.activate_area, AREAS.index(area["key"]), offset=0.1)
+        for key, area in by_key_items(c.areas):
+            self.at_month(self.month_of(area["activity_from"]), self.start_programme, AREAS.index(key), offset=0.05)
+        for s in self.structures:
+            for when, principle in s.county.principle_changes:
+                self.at_month(self.month_of(when), s.set_principle, principle, offset=0.15)
         for ev in c.events:
             self.at_month(self.month_of(ev["date"]), self.salar.hold_event, ev)
         units = {u.key: u for u in self.rd_units}
@@ -152,6 +181,14 @@ class EBPModel(mesa.Model):
         for s in self.structures:
             s.set_budget(year)
 
+    def start_programme(self, area: int) -> None:
+        self.areas_running[area] = True
+        self.knowledge.area_open[area] = 1.0
+
+    def upward_recent(self, months: int = 12) -> np.ndarray:
+        """Upward reports received nationally per area over the last `months` months."""
+        return self.upward[max(0, self.month - months):self.month].sum(axis=0)
+
     def activate_area(self, area: int) -> None:
         for s in self.structures:
             s.area_active[area] = True
@@ -165,6 +202,7 @@ class EBPModel(mesa.Model):
         self.month = self.steps - 1
         self.year = self.date_of(self.month).year
         self.knowledge.month = self.month
+        self.county_using = self.county_mean @ (self.knowledge.level >= USING)  # county x area, start of month
         for s in self.structures:
             s.step()
         for u in self.rd_units:
@@ -174,7 +212,7 @@ class EBPModel(mesa.Model):
         for centre in self.centres:
             centre.publish_guidance()
         peer_imitation_and_broadcast(self)
-        self.knowledge.end_month(self.month, self.streams("knowledge").random((3,) + self.knowledge.level.shape))
+        self.knowledge.end_month(self.month, self.streams("knowledge").random((4,) + self.knowledge.level.shape))
         PrivateProvider.receive_knowledge(self)
         self.observables.record(self.month)
         self.duplication_muni[:] = 0.0

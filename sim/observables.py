@@ -14,17 +14,21 @@ from .parameters import AREAS
 
 OBSERVABLES = {
     "reach_any": "share of municipalities reached by any activity of the initiative (cumulative)",
+    "reach_12m": "share of municipalities that took part in an activity of the initiative in the last 12 months",
     "salar_event_share": "share of municipalities that took part in at least one SALAR national event (cumulative)",
     **{f"adoption_{a}": f"share of municipalities using or having established EBP in {a.replace('_', ' ')}" for a in AREAS},
     "adoption_mean": "mean over programme areas of the adoption share",
     "established_mean": "mean over programme areas of the share where practice is established",
-    "provider_reach": "share of private providers reached (cumulative)",
+    **{f"established_{a}": f"share of municipalities where EBP in {a.replace('_', ' ')} is established" for a in AREAS},
+    "provider_reach": "share of private providers reached in any programme area (cumulative)",
+    **{f"provider_reach_{a}": f"share of private providers reached in {a.replace('_', ' ')} (cumulative)" for a in AREAS},
     "functioning_structures": "counties with a functioning structure (platform leader, linked leaders, money)",
     "platform_leaders": "platform leaders employed",
     "development_leaders": "development leaders employed (FTE)",
     **{f"linked_{a}": f"counties whose {a.replace('_', ' ')} leaders belong to the regional structure" for a in AREAS},
     "state_spending": "state spending on the regional structures and leaders, SEK million per month",
     "principal_spending": "principals' spending on the regional structures and leaders, SEK million per month",
+    "principal_cost_share": "share of the whole cost of the structures and leaders (as funded in 2013) that the principals bear",
     "cost_per_reached": "cumulative spending per municipality reached, SEK million",
     "upward_reports": "experience reports flowing up from practice, per month",
     "duplication": "municipality-areas reached by national-centre guidance beside recent regional support, per month",
@@ -44,6 +48,26 @@ class Observables:
         self.cumulative_spending = np.zeros(n_places)
         self.provider_county = model.muni_county[model.provider_muni] if len(model.provider_muni) else np.zeros(0, int)
         self.providers_per_county = np.bincount(self.provider_county, minlength=len(model.structures))
+        n_c = len(model.structures)
+        # place-by-unit averaging matrices: row 0 the nation, rows 1.. the counties
+        self.muni_mean = self._mean_matrix(model.muni_county, n_c)
+        self.adoption_cols = [self.col[f"adoption_{a}"] for a in AREAS]
+        self.established_cols = [self.col[f"established_{a}"] for a in AREAS]
+        self.provider_cols = [self.col[f"provider_reach_{a}"] for a in AREAS]
+        self.provider_mean = self._mean_matrix(self.provider_county, n_c)
+
+    @staticmethod
+    def _mean_matrix(county: np.ndarray, n_counties: int) -> np.ndarray:
+        n = len(county)
+        out = np.zeros((n_counties + 1, n))
+        if n == 0:
+            return out
+        out[0] = 1.0 / n
+        out[1 + county, np.arange(n)] = 1.0
+        sizes = out[1:].sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[1:] = np.where(sizes > 0, out[1:] / np.maximum(sizes, 1), np.nan)
+        return out
 
     def _shares(self, per_muni: np.ndarray) -> np.ndarray:
         """National and per-county mean of a per-municipality quantity."""
@@ -60,17 +84,21 @@ class Observables:
         row = self.values[month]
         c = self.col
         row[:, c["reach_any"]] = self._shares(kn.reached)
+        row[:, c["reach_12m"]] = self._shares((month - kn.initiative_month) < 12)
         row[:, c["salar_event_share"]] = self._shares(kn.salar_event)
         using = kn.level >= USING
-        for a, key in enumerate(AREAS):
-            row[:, c[f"adoption_{key}"]] = self._shares(using[:, a])
-        row[:, c["adoption_mean"]] = self._shares(using.mean(axis=1))
-        row[:, c["established_mean"]] = self._shares((kn.level >= ESTABLISHED).mean(axis=1))
+        established = kn.level >= ESTABLISHED
+        per_area = self.muni_mean @ np.hstack([using, established])  # places x (areas, areas)
+        n_a = len(AREAS)
+        row[:, self.adoption_cols] = per_area[:, :n_a]
+        row[:, self.established_cols] = per_area[:, n_a:]
+        row[:, c["adoption_mean"]] = per_area[:, :n_a].mean(axis=1)
+        row[:, c["established_mean"]] = per_area[:, n_a:].mean(axis=1)
         if len(m.provider_muni):
-            reached = np.bincount(self.provider_county, weights=m.provider_reached, minlength=len(m.structures))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                county = np.where(self.providers_per_county > 0, reached / np.maximum(self.providers_per_county, 1), np.nan)
-            row[:, c["provider_reach"]] = np.concatenate([[m.provider_reached.mean()], county])
+            reached = m.provider_reached
+            prov = self.provider_mean @ np.hstack([reached.any(axis=1)[:, None], reached])
+            row[:, c["provider_reach"]] = prov[:, 0]
+            row[:, self.provider_cols] = prov[:, 1:]
         s = m.structures
         row[:, c["functioning_structures"]] = self._totals(np.array([x.functioning for x in s], float))
         row[:, c["platform_leaders"]] = self._totals(np.array([x.platform_leader is not None for x in s], float))
@@ -81,6 +109,9 @@ class Observables:
         principals = np.array([x.budget.principals for x in s]) / 12.0
         row[:, c["state_spending"]] = self._totals(state)
         row[:, c["principal_spending"]] = self._totals(principals)
+        full = self._totals(np.array([x.budget.full_cost for x in s]) / 12.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            row[:, c["principal_cost_share"]] = np.where(full > 0, self._totals(principals) / full, np.nan)
         self.cumulative_spending += self._totals(state + principals)
         n_reached = self._totals(np.bincount(m.muni_county, weights=kn.reached.astype(float), minlength=len(s)))
         with np.errstate(invalid="ignore", divide="ignore"):

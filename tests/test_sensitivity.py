@@ -20,14 +20,14 @@ ROOT = Path(__file__).resolve().parent.parent
 FOUR = {"leaders.uptake": [0, 1], "peers.q": [0, 1], "rd.uptake": [0, 1], "university.uptake": [0, 1]}
 ISHIGAMI = {"name": "ishigami", "period": {"start": "2010-01", "end": "2010-02"}, "variants": {"base": "as_reported"},
             "outcomes": {"y": {"value": "adoption_mean@2010-02"}}, "parameters": {"include": "none", "ranges": FOUR}}
-# a short model run: three parameters, two variants; funding.reversal_rate acts only after the counties'
+# a short model run: three parameters, two variants; funding.commit_persistence acts only at the counties'
 # decisions of 2013, so in 2010 the model does not use it
 SMALL = {"name": "small", "period": {"start": "2010-01", "end": "2010-09"}, "seed": 3,
          "variants": {"as_reported": "as_reported", "all_network": "all_network"},
          "outcomes": {"adoption": {"of": "as_reported", "value": "adoption_mean@2010-09"},
                       "reported_minus_network": {"of": "as_reported", "minus": "all_network", "value": "adoption_mean@2010-09"}},
          "parameters": {"include": "none", "ranges": {"leaders.uptake": [0.02, 0.2], "peers.q": [0.0, 0.05],
-                                                      "funding.reversal_rate": [0.0, 0.2]}},
+                                                      "funding.commit_persistence": [0.0, 0.2]}},
          "method": {"name": "morris+sobol", "trajectories": 2, "levels": 4, "top": 2, "samples": 4, "resamples": 50}}
 
 
@@ -67,11 +67,11 @@ def test_a_parameter_the_model_does_not_use_has_no_effect(small_runs):
     res, one, *_ = small_runs
     for o, t in res["results"]["morris"]["tables"].items():
         t = t.set_index("parameter")
-        assert t.mu_star["funding.reversal_rate"] == 0 and t.sigma["funding.reversal_rate"] == 0
+        assert t.mu_star["funding.commit_persistence"] == 0 and t.sigma["funding.commit_persistence"] == 0
     adoption = res["results"]["morris"]["tables"]["adoption"].set_index("parameter")
     assert adoption.mu_star["leaders.uptake"] > 0  # hands-on support moves municipalities to using
     assert res["results"]["morris"]["top"][0] == "leaders.uptake"
-    assert "funding.reversal_rate" not in res["results"]["sobol"]["names"]
+    assert "funding.commit_persistence" not in res["results"]["sobol"]["names"]
 
 
 def test_one_and_two_workers_give_identical_indices(small_runs):

@@ -14,11 +14,15 @@ _AREA_WORDS = {a: a.replace("_", " ").replace("ehealth", "e-health") for a in AR
 
 LABELS = {
     "reach_any": "municipalities reached by the initiative",
+    "reach_12m": "municipalities in contact with the initiative in the last 12 months",
     "salar_event_share": "municipalities at a SALAR national event",
     **{f"adoption_{a}": f"municipalities using EBP in {w}" for a, w in _AREA_WORDS.items()},
     "adoption_mean": "municipalities using EBP (mean of the areas)",
     "established_mean": "municipalities with EBP established (mean of the areas)",
+    **{f"established_{a}": f"municipalities with EBP established in {w}" for a, w in _AREA_WORDS.items()},
     "provider_reach": "private providers reached",
+    **{f"provider_reach_{a}": f"private providers reached in {w}" for a, w in _AREA_WORDS.items()},
+    "principal_cost_share": "share of the cost borne by the principals",
     "functioning_structures": "counties with a functioning structure",
     "platform_leaders": "platform leaders employed",
     "development_leaders": "development leaders employed",
@@ -31,6 +35,7 @@ LABELS = {
 }
 UNITS = {
     **{k: "%" for k in OBSERVABLES if k.startswith(("reach_", "adoption_", "salar_", "established_", "provider_"))},
+    "principal_cost_share": "%",
     "functioning_structures": "counties",
     "platform_leaders": "people",
     "development_leaders": "FTE",

@@ -233,7 +233,7 @@ def snapshot(model, layout: Layout, area: str = "most") -> Frame:
                                            "platform_leaders", "development_leaders")}
     seg = lambda s: np.array(s, dtype=float).reshape(-1, 2, 2)  # noqa: E731
     return Frame(month=month, state=municipality_state(model.knowledge.level, area), reached=model.knowledge.reached.copy(),
-                 provider_reached=model.provider_reached.copy(), hub_on=hub_on,
+                 provider_reached=model.provider_reached.any(axis=1), hub_on=hub_on,
                  leader_xy=np.array(leaders_xy, dtype=float).reshape(-1, 2), leader_linked=np.array(linked_flags, dtype=bool),
                  member_segs=seg(members), colleague_segs=seg(coll), colleague_w=np.array(coll_w, dtype=float),
                  rd_on=rd_on, rd_active=rd_active, rd_segs=seg(rd_segs), uni_on=uni_on, uni_segs=seg(uni_segs), stats=stats)
