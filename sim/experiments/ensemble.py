@@ -136,7 +136,7 @@ def run_ensemble(scenario: Scenario, folder: Path, workers: int = 1, executor: s
     try:
         if executor == "dask":
             _run_dask(todo, scheduler, handle)
-        elif workers <= 1:
+        elif min(workers, len(todo)) <= 1:  # one run (or one worker): a pool would only add its start-up
             for t in todo:
                 handle(run_task(t))
         else:
