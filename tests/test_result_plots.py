@@ -121,3 +121,19 @@ def test_console_table_has_units(run):
             & (nat.date == "2011-12")]["mean"].iloc[0]
     assert f"{100 * v:.1f} [" in text  # a share printed as per cent
     assert "reach_any" in text  # the code names, to find the rows in the CSV files
+
+
+def test_plots_drawn_by_helper_processes_are_the_same_files(run, tmp_path):
+    """With workers, each figure is drawn whole by one process (this one or a helper): the same bytes."""
+    import shutil
+
+    sc, folder, _, _ = run
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    before = {p.name: p.read_bytes() for p in (folder / "plots").glob("*.png")}
+    shutil.rmtree(copy / "plots")
+    store = Store(copy, sc, model_shape(sc))
+    reps = {v: np.array(store.completed(v), dtype=int) for v in sc.variants}
+    paths = results.plot_ensemble(store, reps, report.months(sc), report.places(), list(OBSERVABLES), workers=3)
+    assert sorted(p.name for p in paths) == sorted(before)
+    assert [p.name for p in paths if p.read_bytes() != before[p.name]] == []

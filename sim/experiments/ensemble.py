@@ -136,7 +136,7 @@ def run_ensemble(scenario: Scenario, folder: Path, workers: int = 1, executor: s
     try:
         if executor == "dask":
             _run_dask(todo, scheduler, handle)
-        elif workers <= 1:
+        elif min(workers, len(todo)) <= 1:  # one run (or one worker): a pool would only add its start-up
             for t in todo:
                 handle(run_task(t))
         else:
@@ -198,6 +198,9 @@ def worker_init(parent: int) -> None:
 def _run_local(todo: list, workers: int, handle, fn=run_task) -> None:
     # forkserver: workers start clean (no threads inherited from the parent's progress bar or Dask)
     ctx = multiprocessing.get_context("forkserver")
+    # the fork server imports the model once and every worker starts as a copy of it: without this, each
+    # worker spends a second or more importing Mesa, pandas and scipy before its first run
+    ctx.set_forkserver_preload(["__main__", __name__])
     with ProcessPoolExecutor(max_workers=workers, initializer=worker_init, initargs=(os.getpid(),),
                              mp_context=ctx) as pool:
         pending = set()

@@ -70,8 +70,9 @@ def _atomic(path: Path):
         tmp.unlink(missing_ok=True)
 
 
-def build(store, timeseries: str = "all", plots: bool = True) -> dict[str, pd.DataFrame]:
-    """Write summary.csv, comparison.csv, timeseries.parquet and (with `plots`) plots/ into the store's folder."""
+def build(store, timeseries: str = "all", plots: bool = True, workers: int = 1) -> dict[str, pd.DataFrame]:
+    """Write summary.csv, comparison.csv, timeseries.parquet and (with `plots`) plots/ into the store's folder;
+    the plots are drawn by `workers` processes."""
     sc = store.scenario
     folder = store.folder
     dates = months(sc)
@@ -100,7 +101,7 @@ def build(store, timeseries: str = "all", plots: bool = True) -> dict[str, pd.Da
     if plots:
         from ..views.results import plot_ensemble  # matplotlib is loaded only when plots are drawn
 
-        plot_ensemble(store, reps, dates, pl, names)
+        plot_ensemble(store, reps, dates, pl, names, workers=workers)
     return {"summary": summary, "comparison": comparison}
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -32,10 +33,74 @@ REFERENCE_COLOUR = "#000000"
 WARN_COLOUR = "#B00000"
 
 
-def plot_ensemble(store, reps, dates, pl, names) -> list[Path]:
+def plot_ensemble(store, reps, dates, pl, names, workers: int = 1) -> list[Path]:
+    """Draw every plot of the ensemble into ``plots/``; with `workers` > 1, this process and `workers` - 1
+    helper processes draw them together (each figure is drawn whole by one process, so the files are the
+    same whichever process drew them). Returns the paths in a fixed order."""
+    (store.folder / "plots").mkdir(exist_ok=True)
+    jobs = figures(store.scenario, reps)
+    helpers = min(workers, len(jobs)) - 1
+    if helpers < 1:
+        return [draw(store, reps, dates, pl, names, job) for job in jobs]
+    return _draw_together(store, reps, dates, pl, names, jobs, helpers)
+
+
+def figures(sc, reps) -> list[tuple[str, str]]:
+    """The figures to draw, as (kind, observable), the slowest (the county panels) first."""
+    others = [v for v in sc.variants if v != sc.reference and len(reps[v])]
+    jobs = [("by_county", obs) for obs in BY_COUNTY]
+    for obs in KEY_OBSERVABLES:
+        jobs.append(("mean", obs))
+        if others and len(reps[sc.reference]):
+            jobs.append(("difference", obs))
+    return jobs
+
+
+def draw(store, reps, dates, pl, names, job) -> Path:
+    """Draw one figure, `job` = (kind, observable), from the run arrays."""
+    # dates as matplotlib's day numbers, converted once: as dates, every line and band would be converted
+    # again and reset the limits of every panel sharing the axis (a second per figure of 21 panels)
+    dates = mdates.date2num(dates)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN months (nothing reached yet) plot as gaps
-        return _plot_ensemble(store, reps, dates, pl, names)
+        return _draw(store, reps, dates, pl, names, *job)
+
+
+def _helper_init() -> None:
+    """A helper process: Ctrl-C is the parent's to handle; the plotting library is loaded at start, while
+    the parent is still busy."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _draw_together(store, reps, dates, pl, names, jobs, helpers) -> list[Path]:
+    """The helpers take jobs from the front of the list (the slow ones), this process from the back, until
+    none is left. A fresh (forkserver) process imports the plotting library but not the model."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    queue = deque(enumerate(jobs))
+    out: dict[int, Path] = {}
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=helpers, mp_context=ctx, initializer=_helper_init) as pool:
+        pending = {}
+        try:
+            while queue or pending:
+                while queue and len(pending) < helpers:
+                    i, job = queue.popleft()
+                    pending[pool.submit(draw, store, reps, dates, pl, names, job)] = i
+                if queue:
+                    i, job = queue.pop()
+                    out[i] = draw(store, reps, dates, pl, names, job)
+                done, _ = wait(list(pending), timeout=0 if queue else None, return_when=FIRST_COMPLETED)
+                for f in done:
+                    out[pending.pop(f)] = f.result()
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return [out[i] for i in range(len(jobs))]
 
 
 def variant_styles(variants, reference) -> dict:
@@ -88,38 +153,34 @@ def _share_axis(ax, obs, difference=False) -> None:
         percent_axis(ax)
 
 
-def _plot_ensemble(store, reps, dates, pl, names) -> list[Path]:
+def _draw(store, reps, dates, pl, names, kind, obs) -> Path:
     sc = store.scenario
     out_dir = store.folder / "plots"
-    out_dir.mkdir(exist_ok=True)
-    out = []
     col = {n: i for i, n in enumerate(names)}
     arrays = {v: store.array(v, mode="r") for v in sc.variants}
     styles = variant_styles(sc.variants, sc.reference)
     order = _order(sc.variants, sc.reference)
     ref = sc.reference
     n_min = min([len(reps[v]) for v in sc.variants] or [0])
-    others = [v for v in sc.variants if v != ref and len(reps[v])]
-    for obs in KEY_OBSERVABLES:
-        vals = {v: read_place(arrays[v], reps[v], 0, col[obs]) for v in sc.variants if len(reps[v])}
-        fig, ax = plt.subplots(figsize=(9, 5))
-        for v in order:
-            if v in vals:
-                _band(ax, dates, vals[v], styles[v])
-        ax.set_title(f"{sc.name}: {label(obs)}", fontsize=12)
-        ax.set_ylabel(axis_label(obs))
-        ax.set_xlabel("year")
-        _share_axis(ax, obs)
-        ax.grid(alpha=0.3)
-        ax.legend(title=f"variant: mean and 5th-95th percentile band, {n_min} replicates", fontsize=9, title_fontsize=9)
-        _warn(ax, n_min)
-        year_axis(ax)
-        out.append(save_figure(fig, out_dir / f"{obs}.png"))
-        if others and ref in vals:
-            out.append(_difference_plot(sc, obs, dates, vals, reps, others, styles, out_dir))
-    for obs in BY_COUNTY:
-        out.append(_by_county(sc, obs, dates, pl, arrays, reps, col, styles, order, n_min, out_dir))
-    return out
+    if kind == "by_county":
+        return _by_county(sc, obs, dates, pl, arrays, reps, col, styles, order, n_min, out_dir)
+    vals = {v: read_place(arrays[v], reps[v], 0, col[obs]) for v in sc.variants if len(reps[v])}
+    if kind == "difference":
+        others = [v for v in sc.variants if v != ref and len(reps[v])]
+        return _difference_plot(sc, obs, dates, vals, reps, others, styles, out_dir)
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for v in order:
+        if v in vals:
+            _band(ax, dates, vals[v], styles[v])
+    ax.set_title(f"{sc.name}: {label(obs)}", fontsize=12)
+    ax.set_ylabel(axis_label(obs))
+    ax.set_xlabel("year")
+    _share_axis(ax, obs)
+    ax.grid(alpha=0.3)
+    ax.legend(title=f"variant: mean and 5th-95th percentile band, {n_min} replicates", fontsize=9, title_fontsize=9)
+    _warn(ax, n_min)
+    year_axis(ax)
+    return save_figure(fig, out_dir / f"{obs}.png")
 
 
 def paired_differences(vals: dict, reps: dict, variant, reference) -> np.ndarray:
