@@ -2,7 +2,8 @@
 
     python run.py calibrate calibration/config.yaml [--workers N] [--executor dask --scheduler ADDR]
                                                     [--out DIR] [--resume DIR] [--budget N]
-    python run.py predict DIR --observable reach_any [--county national] [--until 2016-12] [--draws 100]
+    python run.py predict DIR|calibrated.yaml --observable reach_any [--county national] [--until 2016-12]
+                          [--draws 100] [--out DIR]
 
 (the two commands are in ``commands.py``)
 

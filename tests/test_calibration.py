@@ -160,3 +160,19 @@ def test_calibration_notebook_executes(finished, monkeypatch):
     monkeypatch.setenv("EBPSIM_CALIBRATION", str(out))
     outputs = execute_notebook("calibration.ipynb", ROOT)
     assert any("image/png" in o.get("data", {}) for o in outputs)
+
+
+def test_predict_works_on_the_shipped_calibrated_file(tmp_path):
+    """The shipped posterior (calibration/calibrated.yaml) is enough: no calibration folder needed."""
+    out = tmp_path / "pred"
+    res = subprocess.run([sys.executable, str(ROOT / "run.py"), "predict", str(ROOT / "calibration" / "calibrated.yaml"),
+                          "--until", "2011-06", "--draws", "2", "--workers", "1", "--out", str(out)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    table = pd.read_csv(out / "prediction_reach_any_national.csv")
+    assert table["date"].iloc[-1] == "2011-06" and (table["draws"] == 2).all()
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+    for wrong in (tmp_path / "nothing.yaml", ROOT / "calibration" / "config.yaml"):
+        bad = subprocess.run([sys.executable, str(ROOT / "run.py"), "predict", str(wrong)], capture_output=True, text=True)
+        assert bad.returncode == 2 and "Traceback" not in bad.stderr and str(wrong.name) in bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1
