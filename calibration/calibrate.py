@@ -202,10 +202,10 @@ class Evaluator:
 
 
 def calibration_base(cfg) -> dict:
-    """The scenario's reference set-up, run only as far as the last target month."""
+    """The scenario's reference set-up, run only as far as the last month a fitted target reads."""
     sc = cfg["scenario"]
     base = sc.params(sc.reference)
-    base["end"] = max(d for t in cfg["targets"] for d in t.dates)
+    base["end"] = max(d for t in cfg["fit_targets"] for d in t.dates)
     return base
 
 

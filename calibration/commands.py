@@ -22,7 +22,7 @@ from sim.experiments.scenario import _NOTHING, LAST_MONTH, MONTH, load_draws, re
 from sim.experiments.store import Claim
 from sim.observables import OBSERVABLES
 
-from .abc import ABCState, Generation
+from .abc import ABCState, Generation, UniformPrior
 from .calibrate import Evaluator, fit_report, inputs_of, load_config, predictive_runs, run_calibration
 from .targets import Reader, TargetError
 
@@ -206,7 +206,11 @@ def _posterior(path: Path):
         raise TargetError(path, "calibration", config, "the path of an existing calibration config (looked in "
                           + " and ".join(str(c.parent) for c in candidates) + ")")
     cfg = load_config(found)
-    names = cfg["prior"].names
+    names = doc.get("parameters")  # the draws' own parameters: the config may have moved on since they were made
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise TargetError(path, "parameters", names if names is not None else _NOTHING,
+                          "the list of the calibrated parameters (dotted names)")
+    cfg = dict(cfg, prior=UniformPrior(names, np.full(len(names), np.nan), np.full(len(names), np.nan)))
     particles = []
     for i, d in enumerate(draws):
         row = []
@@ -216,7 +220,7 @@ def _posterior(path: Path):
                 v = v.get(k) if isinstance(v, dict) else None
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
                 raise TargetError(path, f"draws[{i}].params.{n}", v if v is not None else _NOTHING,
-                                  f"a finite number: {found.name} calibrates {n}")
+                                  f"a finite number: the file lists {n} among its parameters")
             row.append(float(v))
         particles.append(row)
     w = np.array([d["weight"] for d in draws], float)
