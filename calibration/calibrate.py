@@ -275,9 +275,12 @@ def fit_report(cfg, state: ABCState, out: Path, ev: Evaluator) -> dict:
         lo, med, hi = np.percentile(sims[:, j], [5, 50, 95])
         share = float(np.mean([agrees(t, f) for f in sims[:, j]]))
         if t.kind in ("normal", "binomial"):  # the reported value inside the band widened by its own error
-            err = t.sd if t.kind == "normal" else np.sqrt(max(t.value / t.spec["of"] if t.spec["units"] == "count"
-                                                             else t.value, 0.5 / t.spec["of"]) / t.spec["of"])
-            err = err * t.spec["of"] if t.kind == "binomial" and t.spec["units"] == "count" else err
+            if t.kind == "normal":
+                err = t.sd
+            else:  # binomial sd of k of n, in the observable's units (k/n kept half a count from 0 and 1)
+                n = t.spec["of"]
+                q = min(max(t.spec["count"] / n, 0.5 / n), 1 - 0.5 / n)
+                err = np.sqrt(q * (1 - q) / n) * (n if t.spec["units"] == "count" else 1)
             within = bool(lo - err <= t.value <= hi + err)
         else:
             within = share >= 0.5
