@@ -146,8 +146,9 @@ def propose(rng: np.random.Generator, prior: UniformPrior, prev: Generation, cov
 def smc(simulate: Callable[[list[tuple[np.ndarray, int]]], list[np.ndarray]], prior: UniformPrior,
         observed: np.ndarray, sd: np.ndarray, *, population: int, generations: int, quantile: float = 0.5,
         min_acceptance: float = 0.02, budget: int = 10_000, seed: int = 0, folder: Path | None = None,
-        progress: bool = True) -> ABCState:
-    """Run (or resume, if `folder` holds a state) ABC-SMC. `simulate` maps [(theta, seed)] to summaries, in order."""
+        progress: bool = True, distance_fn: Callable[[np.ndarray], np.ndarray] | None = None) -> ABCState:
+    """Run (or resume, if `folder` holds a state) ABC-SMC. `simulate` maps [(theta, seed)] to summaries, in order.
+    `distance_fn` maps summaries (runs x targets) to distances; by default the RMS of (summary - observed) / sd."""
     state = ABCState.load(folder) if folder is not None else ABCState()
     for g in state.generations:  # a resume continues the same calibration, or refuses
         if g.particles.shape != (population, len(prior.names)):
@@ -173,7 +174,7 @@ def smc(simulate: Callable[[list[tuple[np.ndarray, int]]], list[np.ndarray]], pr
                 summaries = np.array(simulate(list(zip(theta, sim_seeds(seed, t, batch, population)))))
                 state.simulations += population
                 bar.update(population)
-                d = distance(summaries, observed, sd)
+                d = distance_fn(summaries) if distance_fn else distance(summaries, observed, sd)
                 for i in range(population):  # accept in proposal order: the outcome never depends on workers
                     proposed += 1
                     if d[i] <= eps:

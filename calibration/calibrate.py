@@ -2,7 +2,8 @@
 
     python run.py calibrate calibration/config.yaml [--workers N] [--executor dask --scheduler ADDR]
                                                     [--out DIR] [--resume DIR] [--budget N]
-    python run.py predict DIR --observable reach_any [--county national] [--until 2016-12] [--draws 100]
+    python run.py predict DIR|calibrated.yaml --observable reach_any [--county national] [--until 2016-12]
+                          [--draws 100] [--out DIR]
 
 (the two commands are in ``commands.py``)
 
@@ -39,6 +40,7 @@ from sim.views.style import PALETTE, save_figure, year_axis  # noqa: E402
 from sim.experiments.scenario import _NOTHING, _unknown, load, read_yaml, systematic_resample  # noqa: E402
 
 from .abc import ABCState, UniformPrior, smc  # noqa: E402
+from .likelihoods import agrees, distances  # noqa: E402
 from .targets import Reader, TargetError, check_period, load_targets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +53,7 @@ def load_config(path) -> dict:
     cfg = read_yaml(path, "calibration config", TargetError)
     if not isinstance(cfg, dict):
         raise TargetError(path, "", cfg, "a mapping with targets, scenario, seed, method, budget, free")
-    allowed = ("targets", "scenario", "seed", "method", "budget", "predictive", "free")
+    allowed = ("targets", "scenario", "seed", "method", "budget", "predictive", "free", "held_out")
     for k in cfg:
         if k not in allowed:
             _unknown(path, k, k, allowed)
@@ -104,11 +106,21 @@ def load_config(path) -> dict:
     scenario_path = (path.parent / cfg.get("scenario", "../scenarios/baseline.yaml")).resolve()
     scenario = load(scenario_path)
     check_period(targets_path, targets, patterns, scenario.start, scenario.end)
+    held_out = cfg.get("held_out") or []
+    names_t = [t.name for t in targets]
+    if not isinstance(held_out, list) or not all(isinstance(h, str) for h in held_out):
+        raise TargetError(path, "held_out", held_out, "a list of target names, kept out of the fit for validation")
+    for i, h in enumerate(held_out):
+        if h not in names_t:
+            _unknown(path, f"held_out[{i}]", h, names_t)
+    if len(set(held_out)) == len(targets):
+        raise TargetError(path, "held_out", held_out, "some targets left to fit")
     predictive = cfg.get("predictive", 100)
     if isinstance(predictive, bool) or not isinstance(predictive, int) or predictive < 1:
         raise TargetError(path, "predictive", predictive, "a whole number >= 1")
     return {"file": str(path.resolve()), "raw": cfg, "method": method, "budget": budget, "seed": seed, "targets": targets,
             "patterns": patterns, "targets_file": str(targets_path), "scenario": scenario, "predictive": predictive,
+            "held_out": list(dict.fromkeys(held_out)), "fit_targets": [t for t in targets if t.name not in held_out],
             "prior": UniformPrior(names, np.array(lo, float), np.array(hi, float))}
 
 
@@ -130,6 +142,7 @@ def inputs_of(cfg) -> dict:
             "min_acceptance": m["min_acceptance"],
             "free": {n: [float(a), float(b)] for n, a, b in zip(prior.names, prior.lo, prior.hi)},
             "targets": {"path": cfg["targets_file"], "sha256": digest([t.__dict__ for t in cfg["targets"]])},
+            "held_out": cfg.get("held_out", []),
             "scenario": {"path": sc.source, "sha256": digest([calibration_base(cfg), sc.draws])}}
 
 
@@ -189,10 +202,10 @@ class Evaluator:
 
 
 def calibration_base(cfg) -> dict:
-    """The scenario's reference set-up, run only as far as the last target month."""
+    """The scenario's reference set-up, run only as far as the last month a fitted target reads."""
     sc = cfg["scenario"]
     base = sc.params(sc.reference)
-    base["end"] = max(t.date for t in cfg["targets"])
+    base["end"] = max(d for t in cfg["fit_targets"] for d in t.dates)
     return base
 
 
@@ -200,18 +213,17 @@ def run_calibration(cfg, out: Path, workers=1, executor="local", scheduler=None,
     out.mkdir(parents=True, exist_ok=True)
     base = calibration_base(cfg)
     reader = Reader(base["start"])
-    targets, prior = cfg["targets"], cfg["prior"]
-    observed = np.array([t.value for t in targets])
-    sd = np.array([t.sd for t in targets])
+    targets, prior = cfg["fit_targets"], cfg["prior"]
     with Evaluator(workers, executor, scheduler) as ev:
         def simulate(batch):
             arrays = ev.map(_simulate, [(base, prior.names, th, s) for th, s in batch])
             return [np.full(len(targets), np.nan) if a is None else reader.summary(a, targets) for a in arrays]
 
         m = cfg["method"]
-        state = smc(simulate, prior, observed, sd, population=m["population"], generations=m["generations"],
-                    quantile=m["quantile"], min_acceptance=m["min_acceptance"], budget=cfg["budget"],
-                    seed=cfg["seed"], folder=out / "abc", progress=progress)
+        state = smc(simulate, prior, np.zeros(len(targets)), np.ones(len(targets)), population=m["population"],
+                    generations=m["generations"], quantile=m["quantile"], min_acceptance=m["min_acceptance"],
+                    budget=cfg["budget"], seed=cfg["seed"], folder=out / "abc", progress=progress,
+                    distance_fn=lambda figures: distances(figures, targets))
     return state
 
 
@@ -261,9 +273,21 @@ def fit_report(cfg, state: ABCState, out: Path, ev: Evaluator) -> dict:
     rows = []
     for j, t in enumerate(targets):
         lo, med, hi = np.percentile(sims[:, j], [5, 50, 95])
-        rows.append({"target": t.name, "observable": t.observable, "county": t.county, "date": t.date,
-                     "reported": t.value, "assumed_sd": t.sd, "sim_median": med, "sim_p5": lo, "sim_p95": hi,
-                     "within_band": bool(lo - t.sd <= t.value <= hi + t.sd), "source": t.source})
+        share = float(np.mean([agrees(t, f) for f in sims[:, j]]))
+        if t.kind in ("normal", "binomial"):  # the reported value inside the band widened by its own error
+            if t.kind == "normal":
+                err = t.sd
+            else:  # binomial sd of k of n, in the observable's units (k/n kept half a count from 0 and 1)
+                n = t.spec["of"]
+                q = min(max(t.spec["count"] / n, 0.5 / n), 1 - 0.5 / n)
+                err = np.sqrt(q * (1 - q) / n) * (n if t.spec["units"] == "count" else 1)
+            within = bool(lo - err <= t.value <= hi + err)
+        else:
+            within = share >= 0.5
+        rows.append({"target": t.name, "kind": t.kind, "held_out": t.name in cfg.get("held_out", []),
+                     "observable": t.observable, "county": t.county, "date": t.date, "reported": t.reported,
+                     "reported_value": t.value, "sim_median": med, "sim_p5": lo, "sim_p95": hi,
+                     "share_agreeing": share, "within_band": within, "source": t.source})
     fit = pd.DataFrame(rows)
     fit.to_csv(out / "fit_report.csv", index=False)
     prow = []
@@ -334,6 +358,7 @@ def plot_posterior(gen, prior: UniformPrior, out: Path) -> None:
 
 
 def plot_fit(runs, reader: Reader, targets, base, out: Path) -> None:
+    targets = [t for t in targets if t.kind in ("normal", "binomial")]
     obs = sorted({(t.observable, t.county) for t in targets})
     dates = pd.date_range(base["start"] + "-01", periods=runs.shape[1], freq="MS")
     fig, axes = plt.subplots(1, len(obs), figsize=(4.2 * len(obs), 3.8), squeeze=False)
@@ -345,8 +370,8 @@ def plot_fit(runs, reader: Reader, targets, base, out: Path) -> None:
         ax.plot(dates, med, color=PALETTE[0], lw=2, label="posterior median")
         for t in targets:
             if (t.observable, t.county) == (o, county):
-                ax.errorbar(pd.Timestamp(t.date + "-01"), t.value, yerr=1.645 * t.sd, fmt="o", color=PALETTE[5],
-                            capsize=4, label="reported (±90 % assumed)")
+                ax.errorbar(pd.Timestamp(t.date + "-01"), t.value, yerr=1.645 * t.sd if t.kind == "normal" else 0,
+                            fmt="o", color=PALETTE[5], capsize=4, label="reported (±90 % assumed if normal)")
         ax.set_title(f"{o} ({county})", fontsize=10)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
@@ -361,11 +386,23 @@ def write_markdown(cfg, state, fit, pat, ident, out: Path) -> None:
              f"Config `{cfg['file']}`, seed {cfg['seed']}. ABC-SMC: {len(state.generations)} generation(s), "
              f"{state.simulations} simulations, final tolerance {gen.eps:.3g} (RMS of standardised errors), "
              f"acceptance {gen.acceptance:.0%} in the last generation. Stopped: {state.stopped}.", "",
-             "## Targets: reported value against the posterior predictive (median, 90 % band)", "",
-             "| target | reported | median | 5 % | 95 % | within band | source |", "|---|---|---|---|---|---|---|"]
-    for _, r in fit.iterrows():
-        lines.append(f"| {r.target} | {r.reported:.4g} | {r.sim_median:.4g} | {r.sim_p5:.4g} | {r.sim_p95:.4g} | "
-                     f"{'yes' if r.within_band else 'NO'} | {r.source} |")
+             "The model's figure is the value read for `normal` and `binomial` targets, left / right for `ordinal`, "
+             "and the smallest gap between consecutive class means for `categorical` (below 0: out of order). "
+             "'agreeing': the share of posterior predictive runs within 90 % of a point target or meeting the "
+             "constraint.", ""]
+
+    def table(rows, title):
+        out = [title, "", "| target | kind | reported | model median | 5 % | 95 % | agreeing | consistent | source |",
+               "|---|---|---|---|---|---|---|---|---|"]
+        for _, r in rows.iterrows():
+            out.append(f"| {r.target} | {r.kind} | {r.reported} | {r.sim_median:.4g} | {r.sim_p5:.4g} | "
+                       f"{r.sim_p95:.4g} | {r.share_agreeing:.0%} | {'yes' if r.within_band else 'NO'} | {r.source} |")
+        return out + [""]
+
+    lines += table(fit[~fit.held_out], "## Fitted targets: reported against the posterior predictive (median, 90 % band)")
+    if fit.held_out.any():
+        lines += table(fit[fit.held_out], "## Out-of-sample: targets held back before fitting (never in the "
+                       "distance), against the posterior predictive")
     lines += ["", "## Pattern checks (share of posterior runs that show the pattern; passed at 90 %)", "",
               "| pattern | passing | passed | description |", "|---|---|---|---|"]
     for _, r in pat.iterrows():

@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.manifest import ManifestError, changed_inputs, manifest, read_manifest, write_manifest_file
-from sim.experiments.scenario import LAST_MONTH, MONTH
+from sim.experiments.scenario import _NOTHING, LAST_MONTH, MONTH, load_draws, read_yaml
 from sim.experiments.store import Claim
 from sim.observables import OBSERVABLES
 
-from .abc import ABCState
+from .abc import ABCState, Generation, UniformPrior
 from .calibrate import Evaluator, fit_report, inputs_of, load_config, predictive_runs, run_calibration
-from .targets import Reader
+from .targets import Reader, TargetError
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = ROOT / "calibration" / "config.yaml"
@@ -134,7 +134,8 @@ def predict_main(argv) -> int:
     ap = argparse.ArgumentParser(prog="run.py predict", description="Forecast an observable from a calibration's "
                                  "posterior: runs posterior draws past the calibration data and writes the median "
                                  "and 90 %% band as a table and a plot into the calibration folder.")
-    ap.add_argument("calibration", type=Path, help="a finished calibration results folder")
+    ap.add_argument("calibration", type=Path, help="a finished calibration results folder, or a calibrated "
+                    "parameter file such as the shipped calibration/calibrated.yaml")
     ap.add_argument("--observable", default="reach_any", help="what to forecast (default reach_any); one of the "
                     "observables in docs/ODD.md")
     ap.add_argument("--county", default="national", help="'national' (default), a county, or a group of counties")
@@ -144,6 +145,8 @@ def predict_main(argv) -> int:
                     help=f"posterior draws to run, 1 to {MAX_DRAWS} (default 100)")
     ap.add_argument("--workers", type=int, default=None, metavar="N",
                     help="local worker processes, >= 1 (default: all cores)")
+    ap.add_argument("--out", type=Path, metavar="DIR", help="where the forecast is written (default: the "
+                    "calibration folder; for a calibrated parameter file results/predict/<timestamp>)")
     args = ap.parse_args(argv)
     workers = _workers(args.workers)
     if args.observable not in OBSERVABLES:
@@ -154,9 +157,7 @@ def predict_main(argv) -> int:
         return fail(f"--workers: {workers} is not allowed; expected a whole number >= 1")
     if args.until is not None and (not MONTH.match(args.until) or args.until > LAST_MONTH):
         return fail(f"--until: {args.until[:40]!r} is not allowed; expected a month as YYYY-MM, up to {LAST_MONTH}")
-    man = _calibration_folder(args.calibration)
-    cfg = load_config(man["config_file"])
-    _same_inputs(args.calibration, man, cfg, "predict")
+    cfg, gen, own_folder = _posterior(args.calibration)
     start = cfg["scenario"].start
     if args.until is not None and args.until <= start:
         return fail(f"--until: {args.until} is not allowed; expected a month after the scenario's start ({start})")
@@ -165,17 +166,67 @@ def predict_main(argv) -> int:
         reader.places(args.county)
     except KeyError:
         return fail(f"--county: {args.county[:40]!r} is not allowed; expected 'national', a county or a group")
-    state = ABCState.load(args.calibration / "abc")
-    if not state.generations:
-        raise ManifestError(f"{args.calibration}: no finished generation yet; finish it with: run.py calibrate "
-                            f"--resume {args.calibration}")
-    Claim(args.calibration, fresh=False, what="calibration folder")
-    gen = state.generations[-1]
+    args.folder = args.out or own_folder or ROOT / "results" / "predict" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    if args.folder == own_folder:
+        Claim(args.folder, fresh=False, what="calibration folder")
+    else:
+        Claim(args.folder, fresh=True, what="prediction folder")
+        write_manifest_file(args.folder, manifest({"predict": str(args.calibration)}, [cfg["seed"]],
+                                                  calibration_file=str(args.calibration.resolve()), status="running"))
     with Evaluator(workers) as ev:
         runs, base = predictive_runs(cfg, gen, args.draws, args.until, ev, seed_offset=1)
     if not len(runs):
         return fail(f"{args.calibration}: every posterior draw failed to run; see the fit report")
     return _write_prediction(args, cfg, runs, base, reader)
+
+
+def _posterior(path: Path):
+    """(config, last generation, the calibration folder or None) of a calibration results folder or of a
+    calibrated parameter file (calibrated.yaml: its draws and weights, and the config it names)."""
+    if path.is_dir():
+        man = _calibration_folder(path)
+        cfg = load_config(man["config_file"])
+        _same_inputs(path, man, cfg, "predict")
+        state = ABCState.load(path / "abc")
+        if not state.generations:
+            raise ManifestError(f"{path}: no finished generation yet; finish it with: run.py calibrate --resume {path}")
+        return cfg, state.generations[-1], path
+    if not path.is_file():
+        raise ManifestError(f"{path}: no such file or folder; expected a calibration results folder or a calibrated "
+                            "parameter file (e.g. calibration/calibrated.yaml)")
+    draws = load_draws("predict", str(path), path.resolve())
+    doc = read_yaml(path, "calibrated parameter file")
+    config = doc.get("calibration")
+    if not isinstance(config, str) or not config.strip():
+        raise TargetError(path, "calibration", config if config is not None else _NOTHING,
+                          "the path of the calibration config these draws came from")
+    candidates = [path.resolve().parent / config, ROOT / config] if not Path(config).is_absolute() else [Path(config)]
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        raise TargetError(path, "calibration", config, "the path of an existing calibration config (looked in "
+                          + " and ".join(str(c.parent) for c in candidates) + ")")
+    cfg = load_config(found)
+    names = doc.get("parameters")  # the draws' own parameters: the config may have moved on since they were made
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise TargetError(path, "parameters", names if names is not None else _NOTHING,
+                          "the list of the calibrated parameters (dotted names)")
+    cfg = dict(cfg, prior=UniformPrior(names, np.full(len(names), np.nan), np.full(len(names), np.nan)))
+    particles = []
+    for i, d in enumerate(draws):
+        row = []
+        for n in names:
+            v = d["params"]
+            for k in n.split("."):
+                v = v.get(k) if isinstance(v, dict) else None
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
+                raise TargetError(path, f"draws[{i}].params.{n}", v if v is not None else _NOTHING,
+                                  f"a finite number: the file lists {n} among its parameters")
+            row.append(float(v))
+        particles.append(row)
+    w = np.array([d["weight"] for d in draws], float)
+    gen = Generation(int(doc.get("generation", 0) or 0), float("nan"), np.array(particles), w / w.sum(),
+                     np.full(len(w), np.nan), np.empty((len(w), 0)), len(w))
+    return cfg, gen, None
 
 
 def _write_prediction(args, cfg, runs, base, reader: Reader) -> int:
@@ -190,10 +241,10 @@ def _write_prediction(args, cfg, runs, base, reader: Reader) -> int:
     table = pd.DataFrame({"date": dates.strftime("%Y-%m"), "observable": args.observable, "county": args.county,
                           "median": med, "p5": lo, "p95": hi, "draws": len(runs)})
     stem = f"prediction_{args.observable}_{args.county.replace(' ', '_')}"
-    tmp = args.calibration / f".{stem}.csv.partial"
+    tmp = args.folder / f".{stem}.csv.partial"
     try:
         table.to_csv(tmp, index=False)
-        os.replace(tmp, args.calibration / f"{stem}.csv")
+        os.replace(tmp, args.folder / f"{stem}.csv")
     finally:
         tmp.unlink(missing_ok=True)
     last_target = max(t.date for t in cfg["targets"])
@@ -209,10 +260,14 @@ def _write_prediction(args, cfg, runs, base, reader: Reader) -> int:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     year_axis(ax)
-    save_figure(fig, args.calibration / f"{stem}.png")
+    save_figure(fig, args.folder / f"{stem}.png")
     for year in sorted({d[:4] for d in table["date"]}):
         r = table[table["date"] == f"{year}-12"]
         if len(r):
             print(f"{year}-12  median {r['median'].iloc[0]:.3f}  90 % band [{r['p5'].iloc[0]:.3f}, {r['p95'].iloc[0]:.3f}]")
-    print(f"written: {args.calibration / (stem + '.csv')} and .png ({len(runs)} posterior draws)")
+    print(f"written: {args.folder / (stem + '.csv')} and .png ({len(runs)} posterior draws)")
+    if args.folder != args.calibration:
+        write_manifest_file(args.folder, manifest({"predict": str(args.calibration)}, [cfg["seed"]],
+                                                  calibration_file=str(args.calibration.resolve()), status="complete",
+                                                  observable=args.observable, county=args.county, draws=len(runs)))
     return 0
