@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import solara
 
+from benchmarks.views_bench import play_to_the_end
 from sim.views import app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -226,14 +227,7 @@ def test_play_in_a_headless_browser(server):
             assert width <= 1280 and height <= 722, f"the page needs {width}x{height} px, not one 1280x720 screen"
             before = page.locator(".ebp-curves").screenshot()
             # count the months the page shows while it plays
-            page.evaluate("() => { window.ebpSeen = new Set(); window.ebpTimer = setInterval(() => "
-                          "window.ebpSeen.add(document.querySelector('.ebp-steps').innerText), 10); }")
-            page.get_by_role("button", name="▶ Play").click()
-            t0 = time.monotonic()
-            page.wait_for_function("() => /^month 132 of 132/.test(document.querySelector('.ebp-steps').innerText)",
-                                   timeout=60_000)
-            rate = 132 / (time.monotonic() - t0)
-            seen = page.evaluate("() => { clearInterval(window.ebpTimer); return window.ebpSeen.size; }")
+            rate, seen = play_to_the_end(page, timeout_ms=60_000)
             print(f"played 132 months at {rate:.1f} months/s, {seen} of them drawn")
             assert rate >= 10, f"played at {rate:.1f} months a second"
             assert seen >= 12  # the pictures move on while it plays, not only at the end

@@ -132,6 +132,7 @@ def test_same_posterior_with_one_or_two_workers_and_after_resume(tmp_path):
         assert np.array_equal(ga.particles, gb.particles) and np.array_equal(ga.weights, gb.weights)
 
 
+@pytest.mark.slow  # about 80 s on two cores: run with `pytest -m slow`
 def test_recovers_known_parameters(tmp_path):
     """Synthetic targets from known parameters lie inside the posterior 90 % intervals."""
     truth = {"structure.platform_hire_rate": 0.2, "salar.attend_prob.information": 0.12}

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,6 +31,7 @@ def test_default_run_writes_a_complete_results_folder(tmp_path):
     assert man["packages"]["mesa"].startswith("3.") and man["code_revision"]
 
 
+@pytest.mark.slow  # the CLI twice; tests/test_ensemble.py checks 1 and 2 workers and Dask in-process
 def test_same_seed_gives_the_same_numbers_with_one_or_two_workers(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text("name: short\nperiod: {start: 2010-01, end: 2011-12}\nreplicates: 3\n"
