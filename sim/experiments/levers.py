@@ -9,7 +9,8 @@ groups (``all``, ``big_city``, ``small``, ...) mean exactly what they mean there
 from __future__ import annotations
 
 import copy
-import difflib
+
+from .scenario import _suggest
 
 VARIANTS: dict[str, dict] = {
     "as_reported": {},  # the model's defaults: the 2012 principles and the phased take-over
@@ -29,9 +30,7 @@ VARIANTS: dict[str, dict] = {
 def variant(name: str) -> dict:
     """The overrides of a named variant (a copy), in the scenario-file format that `sim.evaluate` takes."""
     if name not in VARIANTS:
-        close = difflib.get_close_matches(name, VARIANTS, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise KeyError(f"unknown variant {name!r}; expected one of {', '.join(VARIANTS)}{hint}")
+        raise KeyError(f"unknown variant {name!r}; expected one of {', '.join(VARIANTS)}{_suggest(name, VARIANTS)}")
     return copy.deepcopy(VARIANTS[name])
 
 

@@ -29,7 +29,7 @@ from tqdm import tqdm
 from ..parameters import flat_spec
 from . import sensitivity_analysis as sa
 from .evaluate import read_outcomes
-from .manifest import manifest
+from .manifest import manifest, read_manifest
 from .sensitivity_config import Config, parse_config
 from .scenario import ScenarioError
 
@@ -274,7 +274,7 @@ def _versions(names) -> dict:
 
 def config_of(folder: Path) -> Config:
     """The config as run, read back from a results folder's manifest (for --resume)."""
-    man = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    man = read_manifest(folder)
     if "config_digest" not in man:
         raise ScenarioError(folder, "manifest.json", "a results folder of another command",
                             "a folder written by run.py sensitivity")

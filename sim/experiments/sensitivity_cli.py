@@ -45,9 +45,7 @@ def main(argv) -> int:
     workers = args.workers or os.cpu_count() or 1
     try:
         if args.resume:
-            if not (args.resume / "manifest.json").exists():
-                return fail(f"--resume: {args.resume} is not a results folder (no manifest.json)")
-            cfg = config_of(args.resume)
+            cfg = config_of(args.resume)  # a readable results folder of this command, or one clear message
             if args.config and load_config(args.config).digest() != cfg.digest():
                 return fail(f"--resume: {args.config} differs from the config the analysis in {args.resume} was "
                             "started with; resume without the file, or start a new folder")
