@@ -16,7 +16,6 @@ import numpy as np
 
 from .knowledge import AWARE, LEVELS, UNAWARE, USING
 from .parameters import AREAS
-from .leaders import DevelopmentLeader
 
 
 class Municipality(mesa.Agent):
@@ -25,7 +24,6 @@ class Municipality(mesa.Agent):
     def __init__(self, model, index: int, code: str, name: str, county, population: int):
         super().__init__(model)
         self.index, self.code, self.name, self.county, self.population = index, code, name, county, population
-        model.ties.add_node(self.unique_id, kind="municipality", county=county.code, code=code)
 
     @property
     def level(self) -> np.ndarray:
@@ -56,7 +54,6 @@ class CountyCouncil(mesa.Agent):
         self.statement = float(model.p["funding"]["statement_unknown"] if stmt is None else stmt)
         self.takeover = 0.0  # share of the withdrawn state money the principals pay, 0-1
         self.county_noise = model.streams("cofinance-county", county.code).normal()
-        model.ties.add_node(self.unique_id, kind="county_council", county=county.code)
 
     @property
     def committed(self) -> bool:
@@ -88,64 +85,6 @@ class CountyCouncil(mesa.Agent):
         self.takeover = 1.0 / (1.0 + math.exp(-z))
 
 
-class RDUnit(mesa.Agent):
-    """A local or regional R&D unit (FoU-enhet) serving its member municipalities."""
-
-    def __init__(self, model, data: dict, structure):
-        super().__init__(model)
-        self.key = data["id"]
-        self.name = data["name"]
-        self.owner = data["owner"]
-        self.structure = structure
-        self.members = np.array(data["member_idx"], dtype=np.int64)
-        self.staff_fte = data["staff_fte"]
-        self.areas = np.isin(AREAS, data.get("areas", AREAS))  # the areas the unit works in (rd_units.csv)
-        self.active = data["active_from"] is None or data["active_from"] <= model.start_date
-        self.linked = False
-        model.ties.add_node(self.unique_id, kind="rd_unit", county=structure.county.code, name=self.name)
-        for i in self.members:
-            model.ties.add_edge(self.unique_id, model.municipality_agents[i].unique_id, kind="serves", strength=1.0)
-
-    def apply_event(self, event: dict) -> None:
-        """A dated change from sim/data/rd_events.csv (closure, weakening, new member ...)."""
-        kind = event["event"]
-        if kind == "close":
-            self.active = False
-        elif kind == "open":
-            self.active = True
-        elif kind in ("weaken", "strengthen"):
-            self.staff_fte *= event["capacity_factor"]
-        elif kind == "add_member" and event.get("member_idx") is not None:
-            self.members = np.append(self.members, event["member_idx"])
-            self.model.ties.add_edge(self.unique_id, self.model.municipality_agents[event["member_idx"]].unique_id,
-                                     kind="serves", strength=1.0)
-
-    def step(self) -> None:
-        self.run_activities(self.model.streams("rd", self.key).random((len(self.members), len(AREAS))))
-
-    def run_activities(self, u: np.ndarray) -> None:
-        """Training, evaluation workshops, local projects and combined posts with member municipalities.
-
-        Part of the unit's capacity (``rd.initiative_share``) is paid by the initiative once the unit is
-        linked to the structure, and follows the structure's money; only contacts from that part count
-        as the initiative's activity. The rest is the owners' own R&D work.
-        """
-        m, p = self.model, self.model.p["rd"]
-        if not self.active or not m.p["channels"]["rd"] or len(self.members) == 0:
-            return
-        share = p["initiative_share"] if self.linked else 0.0
-        rate = p["contacts_per_fte"] / len(self.members)
-        p_own = 1.0 - math.exp(-rate * self.staff_fte * (1.0 - share))
-        p_init = 1.0 - math.exp(-rate * self.staff_fte * share * self.structure.budget.funding_ratio() * self.structure.staff_time())
-        if not self.areas.all():
-            u[:, ~self.areas] = 2.0  # no contact in the areas the unit does not work in
-        initiative = u < p_init
-        own = (u >= p_init) & (u < p_init + p_own)
-        kn = m.knowledge
-        kn.expose(self.members, initiative, uptake=p["uptake"], consolidation=p["consolidation"], initiative=True, structure=True)
-        kn.expose(self.members, own, uptake=p["uptake"], consolidation=p["consolidation"], initiative=False)
-
-
 class University(mesa.Agent):
     """A university or university college: commissioned courses and municipal doctoral students."""
 
@@ -156,26 +95,27 @@ class University(mesa.Agent):
         self.structure = structure
         self.social_work = data.get("social_work_programme", "1") == "1"
         self.linked = False
-        model.ties.add_node(self.unique_id, kind="university", county=structure.county.code, name=self.name)
 
     @staticmethod
-    def teach(model, structure, universities: list) -> None:
-        """Courses and doctoral posts for the municipalities of one county (its own universities, or a
-        neighbour's at a reduced rate where it has none)."""
+    def teach(model) -> None:
+        """Courses and doctoral posts for the municipalities of every county, from the county's own
+        universities with a social-work programme (at most two count), or a neighbour's at a reduced rate
+        where it has none; only in the areas of social-work education."""
         p = model.p["university"]
-        rows = structure.rows
-        u = model.streams("university", structure.county.code).random((2, len(rows), len(AREAS)))
+        u = model.streams("university").random((2, model.n_municipalities, len(AREAS)))
         if not model.p["channels"]["university"]:
             return
-        n = sum(1 for x in universities if x.social_work)
-        scale = min(n, 2) if n else p["out_of_county"]
-        linked = any(x.linked for x in universities)
-        u[:, :, ~model.academic_fields] = 2.0  # no course in an area outside social-work education
-        course = u[0] < 1.0 - math.exp(-p["course_rate"] * scale)
-        model.knowledge.expose(rows, course, uptake=p["uptake"], initiative=linked, structure=linked)
-        doctoral = u[1] < p["doctoral_rate"] * scale
-        model.knowledge.expose(rows, doctoral, uptake=p["doctoral_consolidation"],
-                               consolidation=p["doctoral_consolidation"], initiative=linked, structure=linked)
+        n_c = len(model.structures)
+        n = np.bincount(model.university_county, weights=model.university_social_work, minlength=n_c)
+        scale = np.where(n > 0, np.minimum(n, 2), p["out_of_county"])[model.muni_county, None]
+        linked = np.bincount(model.university_county, weights=[x.linked for x in model.universities], minlength=n_c) > 0
+        linked = linked[model.muni_county, None]
+        fields = model.academic_fields[None, :]
+        course = (u[0] < 1.0 - np.exp(-p["course_rate"] * scale)) & fields
+        model.knowledge.expose(course, uptake=p["uptake"], initiative=linked, structure=linked)
+        doctoral = (u[1] < p["doctoral_rate"] * scale) & fields
+        model.knowledge.expose(doctoral, uptake=p["doctoral_consolidation"], consolidation=p["doctoral_consolidation"],
+                               initiative=linked, structure=linked)
 
 
 class NationalKnowledgeCentre(mesa.Agent):
@@ -187,40 +127,47 @@ class NationalKnowledgeCentre(mesa.Agent):
         self.name = data["name"]
         self.areas = [AREAS.index(a) for a in data["areas"] if a in AREAS]
         self.founded = data["founded"]
-        self.duplications = 0
-        model.ties.add_node(self.unique_id, kind="knowledge_centre", name=self.name)
 
-    def publish_guidance(self) -> None:
-        m, p = self.model, self.model.p["centres"]
-        rng = m.streams("centres", self.key)
-        publish = rng.random() < p["guidance_per_year"] / 12.0
-        u = rng.random((2, m.n_municipalities))
-        self.duplications = 0
-        if not publish or not m.p["channels"]["centres"] or (self.founded and self.founded > m.year) or not self.areas:
+    @property
+    def duplications(self) -> int:
+        """Municipality-areas this centre's guidance reached beside recent regional support, this month."""
+        return int(self.model.centre_duplications[self.model.centres.index(self)])
+
+    @staticmethod
+    def publish_guidance(model) -> None:
+        """Every centre that publishes this month reaches a share of municipalities in its areas, past the
+        structures (by default) or through them; guidance past them duplicates recent regional support and
+        takes the structures' staff time, and experience reported up makes all guidance more relevant."""
+        m, p = model, model.p["centres"]
+        centres = m.centres
+        rng = m.streams("centres")
+        publish = rng.random(len(centres)) < p["guidance_per_year"] / 12.0
+        u = rng.random((2, len(centres), m.n_municipalities))
+        m.centre_duplications[:] = 0
+        if not m.p["channels"]["centres"] or not centres:
             return
-        reached = u[0] < p["reach"]
+        mask = m.centre_areas  # centre x area it works in, 0/1
+        publish &= (m.centre_founded <= m.year) & (mask.sum(axis=1) > 0)
+        reached = (u[0] < p["reach"]) & publish[:, None]
         via = reached & (u[1] < p["via_structure"])
         bypass = reached & ~via
-        mask = np.zeros((m.n_municipalities, len(AREAS)), dtype=bool)
-        mask[:, self.areas] = True
         kn = m.knowledge
         recent = (m.month - kn.last_structure) < p["duplication_window"]
         # guidance that arrives beside recent support from the regional structure duplicates it
-        dup = (recent & mask & bypass[:, None]).sum(axis=1)
-        self.duplications = int(dup.sum())
-        m.duplication_muni += dup
+        dup = bypass * (recent @ mask.T).T  # centre x municipality
+        m.centre_duplications[:] = dup.sum(axis=1)
+        m.duplication_muni += dup.sum(axis=0)
         # guidance past the structure on an area it works in takes its staff's time (seed 000)
-        past = np.bincount(m.muni_county, weights=bypass, minlength=len(m.structures)) / m.county_sizes
-        for s, share in zip(m.structures, past):
-            works = sum(1 for a in self.areas if s.linked[a] and s.leaders[a])
-            if works and share > 0:
-                s.add_time_load(p["staff_time_cost"] * share * works / len(self.areas))
+        past = (bypass @ m.county_mean.T)  # centre x county: share of the county's municipalities
+        s = m.regional
+        works = (s.linked & m.leader_posts.occupied.any(axis=2)).astype(float) @ mask.T  # county x centre
+        s.next_load += p["staff_time_cost"] * (past.T * works / np.maximum(mask.sum(axis=1), 1)).sum(axis=1)
         # experience reported up in the last year makes the guidance fit practice better
-        reports = m.upward_recent()[self.areas]
+        reports = m.upward_recent()
         relevance = 1.0 + p["relevance_gain"] * reports / (reports + p["relevance_reports"])
-        for a, r in zip(self.areas, relevance):
-            kn.expose(slice(None), via, uptake=min(1.0, p["uptake"] * r), initiative=True, structure=True, area=a)
-            kn.expose(slice(None), bypass, uptake=min(1.0, p["uptake"] * r), initiative=False, area=a)
+        uptake = np.minimum(1.0, p["uptake"] * relevance)
+        kn.expose((via.T.astype(float) @ mask).astype(np.int64), uptake=uptake, initiative=True, structure=True)
+        kn.expose((bypass.T.astype(float) @ mask).astype(np.int64), uptake=uptake, initiative=False)
 
 
 class PrivateProvider(mesa.Agent):
@@ -251,7 +198,6 @@ class NationalCoordination(mesa.Agent):
 
     def __init__(self, model):
         super().__init__(model)
-        model.ties.add_node(self.unique_id, kind="salar")
 
     def hold_event(self, event: dict) -> None:
         m, p = self.model, self.model.p["salar"]
@@ -272,14 +218,12 @@ class NationalCoordination(mesa.Agent):
             s.add_time_load(p["network_time_cost"])  # the county's people take part in SALAR's networks
         attend = invited & (u < prob) & m.knowledge.take_part(u2)
         m.knowledge.salar_event |= attend
-        m.knowledge.expose(slice(None), attend[:, None] & m.areas_running[None, :], uptake=p["event_uptake"], initiative=True,
-                           taken=True)
+        m.knowledge.expose(attend[:, None] & m.areas_running[None, :], uptake=p["event_uptake"], initiative=True, taken=True)
 
     def meet_leaders(self) -> None:
         """A national meeting of development leaders from all counties: a burst of cross-area learning."""
-        for leader in self.model.agents_by_type.get(DevelopmentLeader, []):
-            if leader.structure.linked[leader.area]:
-                leader.learn(1.0)
+        posts = self.model.leader_posts
+        posts.learn(1.0, posts.in_linked_areas())
 
 
 def peer_imitation_and_broadcast(model) -> None:
@@ -305,13 +249,11 @@ def peer_imitation_and_broadcast(model) -> None:
             if pp["scope"] == "national":
                 share = np.broadcast_to(adopted.mean(axis=0), adopted.shape)
             else:
-                counts = np.zeros((len(model.structures), adopted.shape[1]))
-                np.add.at(counts, model.muni_county, adopted)
-                share = (counts / model.county_sizes[:, None])[model.muni_county]
+                share = (model.county_mean @ adopted)[model.muni_county]
             contact = u[step] < 1.0 - np.exp(-pp["q"] * share / k)
-            kn.expose(slice(None), contact, uptake=pp["uptake"], initiative=False, refresh=False)
+            kn.expose(contact, uptake=pp["uptake"], initiative=False, refresh=False)
             kn.level[contact & (kn.level == UNAWARE)] = AWARE
         if pb["p"] > 0:
             contact = ub[step] < 1.0 - math.exp(-pb["p"] / k)
-            kn.expose(slice(None), contact, uptake=pb["uptake"], initiative=False, refresh=False)
+            kn.expose(contact, uptake=pb["uptake"], initiative=False, refresh=False)
             kn.level[contact & (kn.level == UNAWARE)] = AWARE

@@ -21,6 +21,7 @@ class Funding:
         self.p = params["funding"]
         self.data = country.funding
         self.last_year = max(y for y, _ in self.data)
+        self._last_year_of = {c: max((y for y, k in self.data if k == c), default=self.last_year) for c in REGIONAL}
         self.baseline = {c: self.data.get((self.last_year_of(c), c), 0.0) for c in REGIONAL}
         total_pop = sum(c.population for c in country.counties)
         base = self.p["allocation_base_share"]
@@ -29,8 +30,9 @@ class Funding:
         self.schedule = sorted((int(y), float(s)) for y, s in self.p["state_share"].items())
 
     def last_year_of(self, component: str) -> int:
-        years = [y for y, c in self.data if c == component]
-        return max(years) if years else self.last_year
+        if component in self._last_year_of:
+            return self._last_year_of[component]
+        return max((y for y, c in self.data if c == component), default=self.last_year)
 
     def state_share(self, year: int) -> float:
         """Share of the baseline cost the state pays in `year` (1.0 before the first scheduled year)."""

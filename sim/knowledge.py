@@ -70,72 +70,66 @@ class KnowledgeState:
         self.last_contact[self.level > UNAWARE] = 0  # supported when the run starts
 
     def begin_month(self) -> None:
-        self._hits: list[tuple] = []  # (rows, areas, uptake, consolidation, initiative, structure) per call
+        # contacts are gathered by what they need to count at the end of the month (see `expose`):
+        # [nothing more, the municipality's participation, participation and a resource person]
+        shape = (3,) + self.level.shape
+        self._contact = np.zeros(shape, dtype=bool)
+        self._no_uptake = np.ones(shape)
+        self._no_consolidation = np.ones(shape)
+        self._initiative = np.zeros(shape, dtype=bool)
+        self._refresh = np.zeros(shape, dtype=bool)
 
-    def expose(self, rows, contact, uptake=0.0, consolidation=0.0, initiative=True, structure=False, area=None,
-               refresh=True, taken=False):
-        """Record contacts of one channel.
+    def expose(self, contact, uptake=0.0, consolidation=0.0, initiative=True, structure=False, refresh=True,
+               taken=False) -> None:
+        """Record one channel's contacts this month, for every municipality and area at once.
 
-        rows: municipality indices (or slice) the `contact` rows refer to; contact: bool array
-        (len(rows), n_areas), or (len(rows),) for a contact in every area or, with `area`, in that one
-        programme area only; uptake / consolidation: the
-        chance that this contact moves an AWARE pair to USING / a USING pair to ESTABLISHED.
-        initiative: the contact is an activity of the initiative (counts as reach);
-        structure: it came through the regional support structure (for parallel-structure duplication), and
-        so reaches only a municipality with a resource person (``has_link``);
-        refresh: the contact is support that keeps knowledge from eroding (imitating peers is not);
-        taken: the channel has already drawn whether the municipality took part (SALAR attendance).
-        Contacts are only collected here and applied together in `end_month` (cheap: a month has
-        thousands of small contact events but few contacted pairs).
+        contact: (n_municipalities, n_areas), bool, or the number of contacts (int) where a channel
+        reaches a pair several times; uptake / consolidation: the chance that one contact moves an AWARE
+        pair to USING / a USING pair to ESTABLISHED — a number, or an array broadcastable to `contact`;
+        initiative: the contact is an activity of the initiative (counts as reach), bool or array;
+        structure: it came through the regional support structure, and so reaches only a municipality
+        with a resource person (``has_link``), bool or array; refresh: the contact is support that keeps knowledge from
+        eroding (imitating peers is not); taken: the channel has already drawn whether the municipality
+        took part (SALAR attendance). Contacts are only gathered here and applied together in `end_month`.
         """
-        contact = np.asarray(contact, dtype=bool)
-        n_areas = self.level.shape[1]
-        if area is not None:
-            r = np.flatnonzero(contact)
-            a = np.full(r.size, area, dtype=np.intp)
-        elif contact.ndim == 1:
-            hit = np.flatnonzero(contact)
-            r = np.repeat(hit, n_areas)
-            a = np.tile(np.arange(n_areas), hit.size)
-        else:
-            r, a = np.nonzero(contact)
-        if r.size == 0:
+        contact = np.asarray(contact)
+        counts = contact.dtype != bool
+        if not isinstance(structure, bool):  # some contacts came through the structure, others not: each part
+            via = np.broadcast_to(np.asarray(structure, dtype=bool), contact.shape)
+            for part, flag in ((via, True), (~via, False)):
+                self.expose(contact * part if counts else contact & part, uptake, consolidation, initiative, flag,
+                            refresh, taken)
             return
-        if not isinstance(rows, slice):
-            r = np.asarray(rows)[r]
-        self._hits.append((r, a, uptake, consolidation, initiative, structure, refresh, taken))
+        if taken and structure:
+            raise ValueError("a contact that was taken part in cannot also need a resource person")
+        k = 0 if taken else (2 if structure else 1)
+        hit = contact > 0 if counts else contact
+        self._contact[k] |= hit
+        for acc, chance in ((self._no_uptake, uptake), (self._no_consolidation, consolidation)):
+            if isinstance(chance, (int, float)) and chance == 0:
+                continue
+            acc[k] *= (1.0 - np.asarray(chance, dtype=float)) ** contact if counts else 1.0 - chance * hit
+        if initiative is True:
+            self._initiative[k] |= hit
+        elif initiative is not False:
+            self._initiative[k] |= hit & initiative
+        if refresh:
+            self._refresh[k] |= hit
 
     def _apply_contacts(self, month: int, take_part: np.ndarray):
         """This month's contacts as arrays: contacted, P(no uptake), P(no consolidation), initiative rows.
 
         take_part: one uniform per municipality; a contact counts only where u < capacity (the municipality
         found the staff to take part this month, whatever the area)."""
-        shape = self.level.shape
-        contact = np.zeros(shape, dtype=bool)
-        no_uptake, no_consolidation = np.ones(shape), np.ones(shape)
-        initiative = np.zeros(shape[0], dtype=bool)
-        if self._hits:
-            lens = np.array([h[0].size for h in self._hits])
-            r = np.concatenate([h[0] for h in self._hits])
-            a = np.concatenate([h[1] for h in self._hits])
-            taken = np.repeat([h[7] for h in self._hits], lens)
-            keep = taken | (take_part[r] < self.capacity[r])
-            # the regional structure's activities reach a municipality through its resource person
-            struct = np.repeat([h[5] for h in self._hits], lens)
-            keep &= ~struct | self.has_link[r]
-            owner = np.repeat(np.arange(len(self._hits)), lens)[keep]
-            r, a = r[keep], a[keep]
-            lens = np.bincount(owner, minlength=len(self._hits))
-            contact[r, a] = True
-            # a pair contacted by several channels moves on unless every contact fails
-            np.multiply.at(no_uptake, (r, a), np.repeat([1.0 - h[2] for h in self._hits], lens))
-            np.multiply.at(no_consolidation, (r, a), np.repeat([1.0 - h[3] for h in self._hits], lens))
-            init = np.repeat([h[4] for h in self._hits], lens)
-            initiative[r[init]] = True
-            struct = np.repeat([h[5] for h in self._hits], lens)
-            self.last_structure[r[struct], a[struct]] = month
-            refresh = np.repeat([h[6] for h in self._hits], lens)
-            self.last_contact[r[refresh], a[refresh]] = month
+        part = take_part < self.capacity
+        keep = np.stack([np.ones_like(part), part, part & self.has_link])[:, :, None]  # (3, municipalities, 1)
+        kept = self._contact & keep
+        contact = kept.any(axis=0)
+        no_uptake = np.where(keep, self._no_uptake, 1.0).prod(axis=0)
+        no_consolidation = np.where(keep, self._no_consolidation, 1.0).prod(axis=0)
+        initiative = (self._initiative & keep).any(axis=(0, 2))
+        self.last_structure[kept[2]] = month
+        self.last_contact[(self._refresh & keep).any(axis=0)] = month
         return contact, no_uptake, no_consolidation, initiative
 
     def end_month(self, month: int, u: np.ndarray) -> None:

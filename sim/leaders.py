@@ -1,17 +1,110 @@
-"""The people of a regional support structure: its platform leader and its development leaders.
+"""The people of the regional support structures: platform leaders and development leaders.
 
-A development leader (utvecklingsledare) works in one programme area of one county; a platform leader
-(plattformsledare) leads the county's structure. Both are Mesa agents and nodes of ``model.ties``: a leader
-is tied to the structure, to the municipalities it serves (field ties, whose strength depends on the
-organising principle) and, once its area is linked to the structure, to the leaders of the other areas
-(colleague ties; ODD submodel "Regional support structure").
+A development leader (utvecklingsledare) holds a post in one programme area of one county; a platform
+leader (plattformsledare) leads the county's structure. Both are Mesa agents. The numbers the monthly
+processes update — each post's FTE and competence, and the colleague ties between leaders of different
+areas — are held for every county at once in ``LeaderPosts`` (arrays county x area x post), and a
+``DevelopmentLeader`` is a view of its post, the way Starsim keeps a model's state in arrays. So one month
+costs the same few vector operations whatever the number of counties and leaders (ODD submodel
+"Regional support structure").
+
+Colleague ties: once its area is linked to the structure, a leader is tied to the leaders of the other
+linked areas of its county. A new tie has strength 1 under the unit principle (co-located) and 0 under the
+network principle, where it grows at joint meetings and decays between them; it ends when a leader leaves.
 """
 
 from __future__ import annotations
 
 import mesa
+import numpy as np
 
 from .parameters import AREAS
+
+MAX_POSTS = 8  # development-leader posts per county and area (the defaults fill at most 5)
+
+
+class LeaderPosts:
+    """Every development-leader post of every county: occupied, FTE, competence and colleague ties."""
+
+    def __init__(self, model, n_counties: int):
+        self.model = model
+        shape = (n_counties, len(AREAS), MAX_POSTS)
+        self.occupied = np.zeros(shape, dtype=bool)
+        self.fte = np.zeros(shape)
+        self.competence = np.zeros(shape)
+        self.hired = np.zeros(shape, dtype=np.int64)  # hiring order: the most recent post is cut first
+        self.agent = np.empty(shape, dtype=object)
+        n_posts = len(AREAS) * MAX_POSTS
+        post_area = np.repeat(np.arange(len(AREAS)), MAX_POSTS)
+        # ties[c, i, j]: strength of the tie between posts i and j of county c (zero within an area)
+        self.other_area = (post_area[:, None] != post_area[None, :]).astype(float)
+        self.ties = np.zeros((n_counties, n_posts, n_posts))
+        self._hires = 0
+
+    # -- hiring and leaving ------------------------------------------------------------------------
+    def free_post(self, c: int, area: int) -> int | None:
+        free = np.flatnonzero(~self.occupied[c, area])
+        return int(free[0]) if free.size else None
+
+    def fill(self, leader: "DevelopmentLeader", fte: float) -> int:
+        """Put a new leader in the first free post of its area (the caller checked there is one)."""
+        c, area = leader.structure.index, leader.area
+        j = self.free_post(c, area)
+        if j is None:
+            raise RuntimeError(f"no free development-leader post in area {AREAS[area]} (at most {MAX_POSTS})")
+        self._hires += 1
+        self.occupied[c, area, j] = True
+        self.fte[c, area, j] = fte
+        self.competence[c, area, j] = self.model.p["leaders"]["competence_start"]
+        self.hired[c, area, j] = self._hires
+        self.agent[c, area, j] = leader
+        if leader.structure.linked[area]:
+            self.join(c, area, j)
+        return j
+
+    def vacate(self, c: int, area: int, j: int) -> None:
+        leader = self.agent[c, area, j]
+        self.occupied[c, area, j] = False
+        self.fte[c, area, j] = 0.0
+        self.agent[c, area, j] = None
+        self.model.regional.changed()
+        leader.remove()
+
+    def join(self, c: int, area: int, j: int | slice = slice(None)) -> None:
+        """New colleague ties for post(s) j of an area: full strength if co-located, else none yet."""
+        start = 1.0 if self.model.regional.unit[c] else 0.0
+        posts = np.arange(area * MAX_POSTS, (area + 1) * MAX_POSTS)[j]
+        county = self.ties[c]  # a view
+        county[posts, :] = start * self.other_area[posts]
+        county[:, posts] = start * self.other_area[:, posts]
+
+    # -- the monthly arithmetic --------------------------------------------------------------------
+    def in_linked_areas(self) -> np.ndarray:
+        """(county, area, post): occupied posts of areas linked to the structure."""
+        return self.occupied & self.model.regional.linked[:, :, None]
+
+    def colleague_tie(self) -> np.ndarray:
+        """(county, area, post): the mean strength of each leader's ties to the leaders of the other linked
+        areas, normalised by the number of other areas that could be reached (a lone leader learns nothing)."""
+        members = self.in_linked_areas().reshape(self.ties.shape[:2])
+        total = (self.ties @ members[:, :, None].astype(float))[:, :, 0] * members
+        others = np.maximum(1, self.model.regional.linked.sum(axis=1) - 1)
+        return np.minimum(1.0, total / others[:, None]).reshape(self.occupied.shape)
+
+    def learn(self, colleague_tie, who: np.ndarray) -> None:
+        """Learning by doing, plus cross-area learning through the ties to leaders of other areas."""
+        p = self.model.p["leaders"]
+        rate = p["learning_by_doing"] + p["cross_area_learning"] * colleague_tie
+        self.competence += np.where(who, rate * (1.0 - self.competence), 0.0)
+
+    def meet(self, factor: np.ndarray, gain: np.ndarray) -> None:
+        """Network ties in county c become factor[c] * strength + gain[c] (decay, then growth at a meeting)."""
+        self.ties *= factor[:, None, None]
+        self.ties += gain[:, None, None] * self.other_area[None]
+
+    def staffed_fte(self) -> np.ndarray:
+        """(county, area) FTE in post."""
+        return (self.fte * self.occupied).sum(axis=2)
 
 
 class PlatformLeader(mesa.Agent):
@@ -21,36 +114,53 @@ class PlatformLeader(mesa.Agent):
         super().__init__(model)
         self.structure = structure
         self.hired_month = model.month
-        model.ties.add_node(self.unique_id, kind="platform_leader", county=structure.county.code)
-        model.ties.add_edge(structure.unique_id, self.unique_id, kind="leads", strength=1.0)
 
     def leave(self) -> None:
-        self.model.ties.remove_node(self.unique_id)
-        self.structure.platform_leader = None
+        self.model.regional.end_platform(self.structure.index)
+        self.model.regional.changed()
         self.remove()
 
 
 class DevelopmentLeader(mesa.Agent):
-    """A development leader (utvecklingsledare) of one programme area in one county."""
+    """A development leader (utvecklingsledare) of one programme area in one county: a view of its post."""
 
     def __init__(self, model, structure, area: int, fte: float):
         super().__init__(model)
         self.structure = structure
         self.area = area
-        self.fte = fte
-        self.competence = model.p["leaders"]["competence_start"]
-        self.colleagues: dict[int, dict] = {}  # other leader's id -> the tie's data dict in model.ties
         self.hired_month = model.month
-        model.ties.add_node(self.unique_id, kind="development_leader", area=AREAS[area], county=structure.county.code)
-        # Field ties: how close the leader sits to the municipalities it serves.
-        self.field_strength = structure.field_proximity()
-        model.ties.add_edges_from(((self.unique_id, m.unique_id) for m in structure.municipality_agents),
-                                  kind="field", strength=self.field_strength)
-        structure.leaders[area].append(self)
-        if structure.linked[area]:
-            structure.join(self)
+        self.post = model.leader_posts.fill(self, fte)
+        model.regional.changed()
 
-    # -- behaviour -------------------------------------------------------------------------------
+    @property
+    def _at(self) -> tuple[int, int, int]:
+        return self.structure.index, self.area, self.post
+
+    @property
+    def fte(self) -> float:
+        return float(self.model.leader_posts.fte[self._at])
+
+    @property
+    def competence(self) -> float:
+        return float(self.model.leader_posts.competence[self._at])
+
+    @property
+    def field_strength(self) -> float:
+        """Strength of the leader's ties to the municipalities it serves (the structure's principle)."""
+        return self.structure.field_proximity()
+
+    @property
+    def colleagues(self) -> dict[int, dict]:
+        """Other leader's id -> {'strength': tie strength}, for leaders of the other linked areas."""
+        posts = self.model.leader_posts
+        c = self.structure.index
+        if not self.structure.linked[self.area]:
+            return {}
+        i = self.area * MAX_POSTS + self.post
+        members = posts.in_linked_areas()[c].reshape(-1)
+        return {posts.agent[c].reshape(-1)[j].unique_id: {"strength": float(posts.ties[c, i, j])}
+                for j in np.flatnonzero(members * posts.other_area[i])}
+
     def contact_probability(self, n_municipalities: int, staff_time: float) -> float:
         """Chance that this leader works with a given municipality of its county this month: the leader's
         visits are shared among the county's municipalities, and national networks and parallel guidance
@@ -58,26 +168,5 @@ class DevelopmentLeader(mesa.Agent):
         visits = self.model.p["leaders"]["municipalities_per_fte"] * self.fte
         return min(1.0, visits / max(1, n_municipalities)) * self.field_strength * staff_time
 
-    def learn(self, colleagues_tie: float) -> None:
-        """Learning by doing, plus cross-area learning through ties to leaders of other areas."""
-        p = self.model.p["leaders"]
-        rate = p["learning_by_doing"] + p["cross_area_learning"] * colleagues_tie
-        self.competence += rate * (1.0 - self.competence)
-
-    def colleague_tie(self) -> float:
-        """Mean strength of this leader's ties to leaders of *other* areas in its structure."""
-        if not self.colleagues:
-            return 0.0
-        others = self.structure.n_linked - 1  # a leader with colleagues belongs to a linked area itself
-        total = 0.0
-        for data in self.colleagues.values():
-            total += data["strength"]
-        # normalised by the other areas that could be reached, so a lone leader learns nothing
-        return min(1.0, total / max(1, others))
-
     def leave(self) -> None:
-        for other in self.structure.all_leaders():
-            other.colleagues.pop(self.unique_id, None)
-        self.model.ties.remove_node(self.unique_id)
-        self.structure.leaders[self.area].remove(self)
-        self.remove()
+        self.model.leader_posts.vacate(*self._at)

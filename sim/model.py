@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date
 
 import mesa
-import networkx as nx
 import numpy as np
 import pandas as pd
 from mesa.time import Priority
@@ -22,7 +21,6 @@ from .agents import (
     NationalCoordination,
     NationalKnowledgeCentre,
     PrivateProvider,
-    RDUnit,
     University,
     peer_imitation_and_broadcast,
 )
@@ -32,7 +30,10 @@ from .knowledge import USING, KnowledgeState
 from .observables import Observables
 from .parameters import AREAS, ParameterError, defaults, merge
 from .streams import Streams
-from .structures import RegionalSupportStructure
+from .leaders import LeaderPosts
+from .rd_units import RDUnits
+from .structures import RegionalSupportStructure, SupportStructures
+from .ties import TiesPicture
 
 
 def by_key_items(areas: list[dict]):
@@ -66,12 +67,17 @@ class EBPModel(mesa.Model):
             raise ParameterError("end", self.p["end"], f"a month after start ({self.p['start']})")
         self.month = 0
         self.year = self.start_year
-        self.ties = nx.Graph()
+        self._ties = TiesPicture(self)
         self.funding = Funding(self.country, self.p)
         self._dated: list[DatedEvent] = []
         self._build_agents()
         self._schedule_dated_events()
         self.observables = Observables(self)
+
+    @property
+    def ties(self):
+        """The structures as a networkx graph over agent ids (drawn from the current state when asked for)."""
+        return self._ties.graph()
 
     # -- calendar ----------------------------------------------------------------------------------
     def month_of(self, when) -> int:
@@ -125,23 +131,30 @@ class EBPModel(mesa.Model):
             Municipality(self, i, c.muni_code[i], c.muni_name[i], c.counties[c.muni_county[i]], int(c.muni_population[i]))
             for i in range(self.n_municipalities)
         ]
+        self.regional = SupportStructures(self, settings)
+        self.leader_posts = LeaderPosts(self, len(c.counties))
         self.structures = []
         for county in c.counties:
             munis = [self.municipality_agents[i] for i in county.municipalities]
-            s = RegionalSupportStructure(self, county, settings[county.index], self.county_councils[county.index], munis)
-            self.structures.append(s)
-            self.ties.add_edge(self.salar.unique_id, s.unique_id, kind="national")
-        self.rd_units = [RDUnit(self, u, self.structures[u["county"]]) for u in c.rd_units]
-        for u in self.rd_units:
-            u.structure.rd_units.append(u)
+            self.structures.append(RegionalSupportStructure(self, county, settings[county.index],
+                                                            self.county_councils[county.index], munis))
+        self.rd = RDUnits(self, c.rd_units, c.rd_events)
+        self.rd_units = self.rd.agents
         self.universities = [University(self, u, self.structures[u["county"]]) for u in c.universities]
         for u in self.universities:
             u.structure.universities.append(u)
-        for s in self.structures:
-            # parties to agree on one platform: each sub-region, and each R&D unit beyond the first (BRIEF §2)
-            s.parties = s.county.subregions + max(0, sum(1 for u in s.rd_units if u.active) - 1)
-            s.fixed_principle = "principle" in self.county_override(s.county)
+        self.university_county = np.array([u["county"] for u in c.universities], dtype=np.int64)
+        self.university_social_work = np.array([u.social_work for u in self.universities], dtype=bool)
+        # parties to agree on one platform: each sub-region, and each R&D unit beyond the first (BRIEF §2)
+        active_units = np.bincount(self.rd.county[self.rd.active], minlength=len(c.counties))
+        self.regional.parties = np.array([s.county.subregions for s in self.structures]) + np.maximum(0, active_units - 1)
+        self.regional.fixed_principle = np.array(["principle" in self.county_override(s.county) for s in self.structures])
         self.centres = [NationalKnowledgeCentre(self, d) for d in c.centres]
+        self.centre_duplications = np.zeros(len(self.centres))
+        self.centre_areas = np.zeros((len(self.centres), len(AREAS)))
+        for k, centre in enumerate(self.centres):
+            self.centre_areas[k, centre.areas] = 1.0
+        self.centre_founded = np.array([centre.founded or 0 for centre in self.centres])
         # private providers in proportion to population (parameter providers.per_10k_inhabitants)
         per = self.p["providers"]["per_10k_inhabitants"]
         counts = np.maximum(0, np.rint(c.muni_population * per / 10_000)).astype(int)
@@ -190,8 +203,7 @@ class EBPModel(mesa.Model):
         return self.upward[max(0, self.month - months):self.month].sum(axis=0)
 
     def activate_area(self, area: int) -> None:
-        for s in self.structures:
-            s.area_active[area] = True
+        self.regional.area_active[area] = True
 
     def decide_cofinancing(self) -> None:
         for cc in self.county_councils:
@@ -203,14 +215,10 @@ class EBPModel(mesa.Model):
         self.year = self.date_of(self.month).year
         self.knowledge.month = self.month
         self.county_using = self.county_mean @ (self.knowledge.level >= USING)  # county x area, start of month
-        for s in self.structures:
-            s.step()
-        for u in self.rd_units:
-            u.step()
-        for s in self.structures:
-            University.teach(self, s, s.universities)
-        for centre in self.centres:
-            centre.publish_guidance()
+        self.regional.step()
+        self.rd.run_activities()
+        University.teach(self)
+        NationalKnowledgeCentre.publish_guidance(self)
         peer_imitation_and_broadcast(self)
         self.knowledge.end_month(self.month, self.streams("knowledge").random((4,) + self.knowledge.level.shape))
         PrivateProvider.receive_knowledge(self)

@@ -54,6 +54,13 @@ class Observables:
         self.adoption_cols = [self.col[f"adoption_{a}"] for a in AREAS]
         self.established_cols = [self.col[f"established_{a}"] for a in AREAS]
         self.provider_cols = [self.col[f"provider_reach_{a}"] for a in AREAS]
+        self.linked_cols = [self.col[f"linked_{a}"] for a in AREAS]
+        self.share_cols = [self.col[n] for n in ("reach_any", "reach_12m", "salar_event_share")] + \
+            self.adoption_cols + self.established_cols
+        self.count_cols = [self.col[n] for n in ("functioning_structures", "platform_leaders", "development_leaders",
+                                                 "upward_reports", "duplication")]
+        self.place_sizes = np.concatenate([[model.n_municipalities], model.county_sizes])
+        self.muni_count = np.vstack([np.ones(model.n_municipalities), model.county_mean > 0]).astype(float)
         self.provider_mean = self._mean_matrix(self.provider_county, n_c)
 
     @staticmethod
@@ -69,56 +76,47 @@ class Observables:
             out[1:] = np.where(sizes > 0, out[1:] / np.maximum(sizes, 1), np.nan)
         return out
 
-    def _shares(self, per_muni: np.ndarray) -> np.ndarray:
-        """National and per-county mean of a per-municipality quantity."""
-        m = self.model
-        county = np.bincount(m.muni_county, weights=per_muni.astype(float), minlength=len(m.structures)) / m.county_sizes
-        return np.concatenate([[per_muni.mean()], county])
-
     def _totals(self, per_county: np.ndarray) -> np.ndarray:
-        return np.concatenate([[per_county.sum()], per_county])
+        """The nation (row 0: the sum) and each county, of per-county quantities (counties x k)."""
+        return np.vstack([per_county.sum(axis=0, keepdims=True), per_county])
 
     def record(self, month: int) -> None:
         m = self.model
         kn = m.knowledge
         row = self.values[month]
         c = self.col
-        row[:, c["reach_any"]] = self._shares(kn.reached)
-        row[:, c["reach_12m"]] = self._shares((month - kn.initiative_month) < 12)
-        row[:, c["salar_event_share"]] = self._shares(kn.salar_event)
-        using = kn.level >= USING
-        established = kn.level >= ESTABLISHED
-        per_area = self.muni_mean @ np.hstack([using, established])  # places x (areas, areas)
         n_a = len(AREAS)
-        row[:, self.adoption_cols] = per_area[:, :n_a]
-        row[:, self.established_cols] = per_area[:, n_a:]
-        row[:, c["adoption_mean"]] = per_area[:, :n_a].mean(axis=1)
-        row[:, c["established_mean"]] = per_area[:, n_a:].mean(axis=1)
+        # shares of municipalities: one matrix product for the nation and every county
+        per_muni = np.hstack([np.column_stack([kn.reached, (month - kn.initiative_month) < 12, kn.salar_event]),
+                              kn.level >= USING, kn.level >= ESTABLISHED])
+        shares = (self.muni_count @ per_muni) / self.place_sizes[:, None]  # exact counts, then shares
+        row[:, self.share_cols] = shares
+        row[:, c["adoption_mean"]] = shares[:, 3:3 + n_a].mean(axis=1)
+        row[:, c["established_mean"]] = shares[:, 3 + n_a:].mean(axis=1)
         if len(m.provider_muni):
             reached = m.provider_reached
             prov = self.provider_mean @ np.hstack([reached.any(axis=1)[:, None], reached])
             row[:, c["provider_reach"]] = prov[:, 0]
             row[:, self.provider_cols] = prov[:, 1:]
-        s = m.structures
-        row[:, c["functioning_structures"]] = self._totals(np.array([x.functioning for x in s], float))
-        row[:, c["platform_leaders"]] = self._totals(np.array([x.platform_leader is not None for x in s], float))
-        row[:, c["development_leaders"]] = self._totals(np.array([x.n_leaders for x in s]))
-        for a, key in enumerate(AREAS):
-            row[:, c[f"linked_{key}"]] = self._totals(np.array([x.linked[a] and bool(x.leaders[a]) for x in s], float))
-        state = np.array([x.budget.state for x in s]) / 12.0
-        principals = np.array([x.budget.principals for x in s]) / 12.0
-        row[:, c["state_spending"]] = self._totals(state)
-        row[:, c["principal_spending"]] = self._totals(principals)
-        full = self._totals(np.array([x.budget.full_cost for x in s]) / 12.0)
+        # counts and money: per county, summed for the nation
+        s, posts = m.regional, m.leader_posts
+        staffed = posts.occupied.any(axis=2)
+        per_county = np.column_stack([
+            s.functioning(), s.has_platform, posts.staffed_fte().sum(axis=1), s.upward_reports,
+            np.bincount(m.muni_county, weights=m.duplication_muni, minlength=len(s.unit)),
+            s.state / 12.0, s.principals / 12.0, s.full_cost / 12.0, s.linked & staffed])
+        totals = self._totals(per_county.astype(float))
+        row[:, self.count_cols] = totals[:, :5]
+        row[:, self.linked_cols] = totals[:, 8:]
+        state, principals, full = totals[:, 5], totals[:, 6], totals[:, 7]
+        row[:, c["state_spending"]] = state
+        row[:, c["principal_spending"]] = principals
         with np.errstate(invalid="ignore", divide="ignore"):
-            row[:, c["principal_cost_share"]] = np.where(full > 0, self._totals(principals) / full, np.nan)
-        self.cumulative_spending += self._totals(state + principals)
-        n_reached = self._totals(np.bincount(m.muni_county, weights=kn.reached.astype(float), minlength=len(s)))
+            row[:, c["principal_cost_share"]] = np.where(full > 0, principals / full, np.nan)
+        self.cumulative_spending += state + principals
+        n_reached = self.muni_count @ kn.reached
         with np.errstate(invalid="ignore", divide="ignore"):
             row[:, c["cost_per_reached"]] = np.where(n_reached > 0, self.cumulative_spending / n_reached, np.nan)
-        row[:, c["upward_reports"]] = self._totals(np.array([x.upward_reports for x in s], float))
-        dup = np.bincount(m.muni_county, weights=m.duplication_muni, minlength=len(s))
-        row[:, c["duplication"]] = self._totals(dup)
 
     def table(self) -> pd.DataFrame:
         """Tidy table: date, county ('national' or the county's name), observable, value."""

@@ -27,3 +27,22 @@ class Streams:
             gen = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=spawn_key)))
             self._cache[name] = gen
         return gen
+
+
+def poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Poisson counts by inverting the distribution function at given uniforms.
+
+    numpy's own Poisson sampler consumes a number of draws that depends on the rate, so a changed rate in
+    one county would shift every later county's draws; inverting one uniform per count keeps the shape
+    of the draws fixed (common random numbers)."""
+    lam = np.asarray(lam, dtype=float)
+    term = np.exp(-lam)  # P(N = k), from k = 0
+    cdf = term.copy()
+    k = np.zeros(lam.shape, dtype=np.int64)
+    below = u >= cdf
+    while below.any():
+        k += below
+        term = term * lam / k.clip(min=1)
+        cdf = np.where(below, cdf + term, cdf)
+        below &= (u >= cdf) & (term > 0)
+    return k

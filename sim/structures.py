@@ -1,10 +1,11 @@
-"""The regional support structure of each county (its leaders are in ``leaders``).
+"""The regional support structures of the 21 counties (their leaders are in ``leaders``).
 
-A structure is an explicit network of ties held in ``model.ties`` (a networkx graph whose nodes are agent
-ids): the structure and its platform leader, the development leaders of the areas that belong to it, the
-R&D units and universities linked to it, the county council's meeting place, and each leader's ties to
-the municipalities it serves. The two organising principles differ only through these ties and what
-they carry (ODD submodel "Regional support structure"):
+Each county's structure is a Mesa agent, ``RegionalSupportStructure``; what the monthly processes update
+is held for all counties at once in ``SupportStructures`` (arrays over counties, areas and municipalities),
+and the agent is a view of its county's row. One month is then a fixed number of vector operations
+whatever the number of counties (ODD process overview, step 2; submodel "Regional support structure").
+
+The two organising principles differ only through the ties they create and what the ties carry:
 
 * unit principle: linked leaders are co-located, so leader-leader ties have full strength every month
   (cross-area learning, shared administration), but their ties to the field are weaker
@@ -12,23 +13,22 @@ they carry (ODD submodel "Regional support structure"):
 * network principle: each leader sits in a field organisation (full field ties, more experience flowing
   up) and meets the others only at joint meetings (``meetings_per_year``); leader-leader ties grow at each
   meeting, decay between them, and vanish when a leader leaves.
+
+The ties as a graph (``model.ties``) are drawn from this state when asked for (``sim/ties.py``); they are
+the inspectable picture of the structures, not part of the monthly arithmetic.
 """
 
 from __future__ import annotations
 
-import math
-
 import mesa
 import numpy as np
 
-from .funding import Budget
-from .leaders import DevelopmentLeader, PlatformLeader
+from .funding import REGIONAL, Budget
+from .leaders import MAX_POSTS, DevelopmentLeader, PlatformLeader
 from .parameters import AREAS
+from .streams import poisson
 
-MAX_POSTS = 16  # turnover draws per area and month are of this fixed size (common random numbers)
-
-
-MAX_PARTIES = 32  # consent draws per month are of this fixed size (common random numbers)
+MAX_PARTIES = 32  # consent draws per county and month are of this fixed size (common random numbers)
 
 
 class RegionalSupportStructure(mesa.Agent):
@@ -37,125 +37,210 @@ class RegionalSupportStructure(mesa.Agent):
     def __init__(self, model, county, settings: dict, county_council, municipality_agents):
         super().__init__(model)
         self.county = county
+        self.index = county.index
         self.county_council = county_council
         self.municipality_agents = municipality_agents
         self.rows = np.array(county.municipalities, dtype=np.int64)
-        self.principle = settings["principle"]
-        self.exists = settings["structure"]
-        self.meetings_per_year = settings["meetings_per_year"]
-        self.fixed_areas = settings["areas"]  # 'auto' or a list of area keys that belong to the structure
-        self.platform_at_rd = bool(settings["platform_at_rd"])  # the R&D environment is the platform
-        self.platform_leader: PlatformLeader | None = None
-        self.leaders: list[list[DevelopmentLeader]] = [[] for _ in AREAS]
-        self.linked = [False] * len(AREAS)
-        self.area_active = [False] * len(AREAS)
-        self.budget = Budget(model.funding, county.index, self.exists)
-        self.upward_reports = 0
+        self.budget = Budget(model.funding, county.index, bool(settings["structure"]))
         self.rd_units = []
         self.universities = []
-        self.n_linked = 0
-        self.parties = 1  # set by the model: sub-regions + further R&D units that must agree (BRIEF §2)
-        self.consented = 0
-        self.time_load = 0.0  # share of staff time taken this month by national networks and parallel guidance
-        self._next_load = 0.0
-        self.had_link = False  # resource people were ever appointed here
-        self.fixed_principle = False  # a scenario fixed the principle: dated changes do not apply
-        model.ties.add_node(self.unique_id, kind="structure", county=county.code, principle=self.principle)
-        model.ties.add_edge(self.unique_id, county_council.unique_id, kind="meeting_place",
-                            strength=float(county_council.meeting_places), decision_paths=county_council.decision_paths)
 
-    # -- ties --------------------------------------------------------------------------------------
+    # -- views of the county's row -------------------------------------------------------------------
+    @property
+    def _all(self) -> "SupportStructures":
+        return self.model.regional
+
+    @property
+    def principle(self) -> str:
+        return "unit" if self._all.unit[self.index] else "network"
+
+    @property
+    def exists(self) -> bool:
+        return bool(self._all.exists[self.index])
+
+    @property
+    def meetings_per_year(self) -> float:
+        return float(self._all.meetings[self.index])
+
+    @property
+    def linked(self) -> np.ndarray:
+        """Per area: its development leaders belong to the structure."""
+        return self._all.linked[self.index]
+
+    @property
+    def area_active(self) -> np.ndarray:
+        return self._all.area_active
+
+    @property
+    def platform_leader(self) -> PlatformLeader | None:
+        return self._all.platform[self.index]
+
+    @property
+    def leaders(self) -> list[list[DevelopmentLeader]]:
+        """Development leaders per area, in the order they were hired."""
+        posts = self.model.leader_posts
+        out = []
+        for a in range(len(AREAS)):
+            held = np.flatnonzero(posts.occupied[self.index, a])
+            out.append([posts.agent[self.index, a, j] for j in held[np.argsort(posts.hired[self.index, a, held])]])
+        return out
+
+    def all_leaders(self) -> list[DevelopmentLeader]:
+        return [leader for group in self.leaders for leader in group]
+
+    @property
+    def n_leaders(self) -> float:
+        return float(self.model.leader_posts.staffed_fte()[self.index].sum())
+
+    @property
+    def n_linked(self) -> int:
+        return int(self.linked.sum())
+
+    @property
+    def parties(self) -> int:
+        return int(self._all.parties[self.index])
+
+    @property
+    def consented(self) -> int:
+        return int(self._all.consented[self.index])
+
+    @property
+    def upward_reports(self) -> int:
+        return int(self._all.upward_reports[self.index])
+
+    @property
+    def time_load(self) -> float:
+        return float(self._all.time_load[self.index])
+
+    @property
+    def functioning(self) -> bool:
+        """A platform leader in post, at least one linked development leader, and money this year."""
+        return bool(self._all.functioning()[self.index])
+
     def field_proximity(self) -> float:
         return self.model.p["structure"]["field_proximity"][self.principle]
-
-    def join(self, leader: DevelopmentLeader) -> None:
-        """Tie a leader to the structure and to the linked leaders of the other areas."""
-        ties = self.model.ties
-        colocated = self.principle == "unit"
-        ties.add_edge(self.unique_id, leader.unique_id, kind="member", colocated=colocated,
-                      meetings_per_year=12 if colocated else self.meetings_per_year)
-        for area, group in enumerate(self.leaders):
-            if area == leader.area or not self.linked[area]:
-                continue
-            for other in group:
-                ties.add_edge(leader.unique_id, other.unique_id, kind="colleague", strength=1.0 if colocated else 0.0)
-                data = ties.edges[leader.unique_id, other.unique_id]
-                leader.colleagues[other.unique_id] = data
-                other.colleagues[leader.unique_id] = data
-
-    def link_area(self, area: int) -> None:
-        self.linked[area] = True
-        for leader in self.leaders[area]:
-            self.join(leader)
-
-    def link_organisation(self, agent, kind: str) -> None:
-        self.model.ties.add_edge(self.unique_id, agent.unique_id, kind=kind, strength=1.0)
-
-    def set_principle(self, principle: str) -> None:
-        """A dated change of organising principle (sim/data/principle_changes.csv): leaders move, ties change."""
-        if self.fixed_principle or principle == self.principle:
-            return
-        self.principle = principle
-        ties = self.model.ties
-        ties.nodes[self.unique_id]["principle"] = principle
-        colocated = principle == "unit"
-        for leader in self.all_leaders():
-            leader.field_strength = self.field_proximity()
-            for m in self.municipality_agents:
-                ties.edges[leader.unique_id, m.unique_id]["strength"] = leader.field_strength
-            if ties.has_edge(self.unique_id, leader.unique_id):
-                ties.edges[self.unique_id, leader.unique_id].update(
-                    colocated=colocated, meetings_per_year=12 if colocated else self.meetings_per_year)
-            if colocated:
-                for data in leader.colleagues.values():
-                    data["strength"] = 1.0
-
-    # -- staff time --------------------------------------------------------------------------------
-    def add_time_load(self, share: float) -> None:
-        """National networks and guidance past the structure take this share of next month's staff time."""
-        self._next_load += share
 
     def staff_time(self) -> float:
         """Share of the staff's time left for the county's own work this month."""
         return 1.0 - self.time_load
 
-    # -- money ---------------------------------------------------------------------------------------
+    def readiness(self) -> float:
+        return float(self._all.readiness[self.index])
+
+    def target_fte(self, area: int) -> float:
+        return float(self._all.target_fte()[self.index, area])
+
+    # -- dated changes -------------------------------------------------------------------------------
     def set_budget(self, year: int) -> None:
         """January: the year's money per component, from the state and the share the principals took over."""
         self.budget.set_year(year, self.county_council.takeover)
+        self._all.read_budget(self.index, self.budget)
 
-    def target_fte(self, area: int) -> float:
-        if not self.area_active[area]:
-            return 0.0
-        overhead = self.model.p["structure"]["admin_overhead"][self.principle]
-        return self.budget.money(AREAS[area]) * (1.0 - overhead) / self.model.p["leaders"]["cost_msek_per_fte"]
+    def set_principle(self, principle: str) -> None:
+        """A dated change of organising principle (sim/data/principle_changes.csv): leaders move, ties change."""
+        s = self._all
+        if s.fixed_principle[self.index] or principle == self.principle:
+            return
+        s.unit[self.index] = principle == "unit"
+        if principle == "unit":
+            self.model.leader_posts.ties[self.index] = self.model.leader_posts.other_area  # co-located: full ties
+        s.changed()
 
-    @property
-    def functioning(self) -> bool:
-        """A platform leader in post, at least one linked development leader, and money this year."""
-        return (self.platform_leader is not None and self.budget.money("structure") > 0
-                and any(self.linked[a] and self.leaders[a] for a in range(len(AREAS))))
+    def add_time_load(self, share: float) -> None:
+        """National networks and guidance past the structure take this share of next month's staff time."""
+        self._all.next_load[self.index] += share
 
-    # -- the month ---------------------------------------------------------------------------------
+    def link_area(self, area: int) -> None:
+        self._all.link_area(self.index, area)
+
+
+class SupportStructures:
+    """The state and the monthly processes of every county's structure, as arrays over counties."""
+
+    def __init__(self, model, settings: list[dict]):
+        self.model = model
+        n, n_a = len(settings), len(AREAS)
+        p = model.p["structure"]
+        self.unit = np.array([s["principle"] == "unit" for s in settings])
+        self.exists = np.array([bool(s["structure"]) for s in settings])
+        self.meetings = np.array([float(s["meetings_per_year"]) for s in settings])
+        self.auto_areas = np.array([s["areas"] == "auto" for s in settings])
+        self.fixed_areas = np.array([[s["areas"] != "auto" and k in s["areas"] for k in AREAS] for s in settings])
+        self.platform_at_rd = np.array([bool(s["platform_at_rd"]) for s in settings])
+        self.fixed_principle = np.zeros(n, dtype=bool)  # a scenario fixed the principle: dated changes do not apply
+        self.readiness = np.array([(p["readiness_meeting_places"] if s["meeting_places"] else 1.0)
+                                   * (p["readiness_decision_paths"] if s["decision_paths"] else 1.0) for s in settings])
+        self.linked = np.zeros((n, n_a), dtype=bool)
+        self.area_active = np.zeros(n_a, dtype=bool)
+        self.platform = np.full(n, None, dtype=object)
+        self.has_platform = np.zeros(n, dtype=bool)
+        self.parties = np.ones(n, dtype=np.int64)  # set by the model: sub-regions + further R&D units (BRIEF §2)
+        self.consented = np.zeros(n, dtype=np.int64)
+        self.time_load = np.zeros(n)  # share of staff time taken this month by national networks and parallel guidance
+        self.next_load = np.zeros(n)
+        self.had_link = np.zeros(n, dtype=bool)  # resource people were ever appointed here
+        self.money = np.zeros((n, 1 + n_a))  # SEK million this year: structure, then each area
+        self.funding_ratio = np.zeros(n)
+        self.state = np.zeros(n)
+        self.principals = np.zeros(n)
+        self.full_cost = np.zeros(n)
+        self.upward_reports = np.zeros(n, dtype=np.int64)
+        self.version = 0  # bumped when people or ties change: the ties picture is redrawn only then
+
+    def changed(self) -> None:
+        self.version += 1
+
+    # -- money and staff ---------------------------------------------------------------------------
+    def read_budget(self, c: int, budget: Budget) -> None:
+        self.money[c] = [budget.money(k) for k in REGIONAL]
+        self.funding_ratio[c] = budget.funding_ratio()
+        self.state[c], self.principals[c], self.full_cost[c] = budget.state, budget.principals, budget.full_cost
+
+    def target_fte(self) -> np.ndarray:
+        """(county, area) FTE the year's money pays for, after administration (the principle's overhead)."""
+        p = self.model.p
+        overhead = np.where(self.unit, p["structure"]["admin_overhead"]["unit"], p["structure"]["admin_overhead"]["network"])
+        return (self.area_active * self.money[:, 1:] * (1.0 - overhead)[:, None]) / p["leaders"]["cost_msek_per_fte"]
+
+    def field_proximity(self) -> np.ndarray:
+        fp = self.model.p["structure"]["field_proximity"]
+        return np.where(self.unit, fp["unit"], fp["network"])
+
+    def staff_time(self) -> np.ndarray:
+        return 1.0 - self.time_load
+
+    def functioning(self) -> np.ndarray:
+        staffed = self.model.leader_posts.occupied.any(axis=2)
+        return self.has_platform & (self.money[:, 0] > 0) & (self.linked & staffed).any(axis=1)
+
+    def end_platform(self, c: int) -> None:
+        self.platform[c] = None
+        self.has_platform[c] = False
+        self.changed()
+
+    def link_area(self, c: int, area: int) -> None:
+        if not self.linked[c, area]:
+            self.linked[c, area] = True
+            self.model.leader_posts.join(c, area)
+            self.changed()
+
+    # -- the month: ODD process overview, step 2, for every county at once ----------------------------
     def step(self) -> None:
         m = self.model
-        self.time_load, self._next_load = min(0.9, self._next_load), 0.0
-        m.staff_time_lost += self.time_load
-        u = m.streams("structure", self.county.code).random(4 + len(AREAS))
-        if self.consented < self.parties:  # its own stream: skipping the draws once agreed shifts no other
-            self.seek_consent(m.streams("consent", self.county.code).random(MAX_PARTIES))
-        self.staff_platform(u[0], u[2 + len(AREAS)])
-        self.negotiate_rd(u[3 + len(AREAS)])
-        self.keep_resource_people(m.streams("link-person", self.county.code).random(len(self.rows)))
-        staffing = m.streams("leaders", self.county.code).random((len(AREAS), MAX_POSTS + 1))
-        for area in range(len(AREAS)):
-            self.staff_area(area, staffing[area])
-            if self.platform_leader is not None and not self.linked[area] and self.area_active[area]:
-                self.consider_linking(area, u[2 + area])
-        self.n_linked = sum(self.linked)
-        self.coordinate_leaders(u[1])
-        self.support_municipalities()
-        self.run_platform_activity()
+        n, n_a = len(self.unit), len(AREAS)
+        self.time_load, self.next_load = np.minimum(0.9, self.next_load), np.zeros(n)
+        m.staff_time_lost += float(self.time_load.sum())
+        # every process draws a fixed shape each month whatever the state (common random numbers)
+        u = m.streams("structure").random((n, 4 + n_a))
+        self.seek_consent(m.streams("consent").random((n, MAX_PARTIES)))
+        self.staff_platform(u[:, 0], u[:, 2 + n_a])
+        self.negotiate_rd(u[:, 3 + n_a])
+        self.keep_resource_people(m.streams("link-person").random(m.n_municipalities))
+        self.staff_areas(m.streams("leaders").random((n, n_a, MAX_POSTS + 1)))
+        self.consider_linking(u[:, 2:2 + n_a])
+        self.coordinate_leaders(u[:, 1])
+        self.support_municipalities(m.streams("leaders-field").random((m.n_municipalities, n_a)))
+        self.run_platform_activity(m.streams("platform").random(m.n_municipalities))
         self.report_upward()
 
     def seek_consent(self, u: np.ndarray) -> None:
@@ -164,29 +249,46 @@ class RegionalSupportStructure(mesa.Agent):
         m, p = self.model, self.model.p["structure"]
         if m.month < m.month_of(p["declaration_date"]):
             return
-        waiting = min(self.parties - self.consented, MAX_PARTIES)
-        self.consented += int((u[:waiting] < p["consent_rate"]).sum())
+        waiting = np.minimum(self.parties - self.consented, MAX_PARTIES)
+        self.consented += ((u < p["consent_rate"]) & (np.arange(MAX_PARTIES) < waiting[:, None])).sum(axis=1)
 
-    def readiness(self) -> float:
-        p = self.model.p["structure"]
-        return ((p["readiness_meeting_places"] if self.county_council.meeting_places else 1.0)
-                * (p["readiness_decision_paths"] if self.county_council.decision_paths else 1.0))
-
-    def staff_platform(self, u: float, u_turnover: float) -> None:
+    def staff_platform(self, u: np.ndarray, u_turnover: np.ndarray) -> None:
         """Fill the platform-leader post once all parties agree; lose the leader to turnover (the post is
-        refilled) or end the post when the money stops."""
+        refilled) or end the post when the money stops (staff follow the money)."""
         m, p = self.model, self.model.p["structure"]
-        # the post needs enough of the reference money to pay for it (staff follow the money)
-        funded = self.exists and self.budget.funding_ratio() >= p["platform_min_funding"]
-        if self.platform_leader is not None and u_turnover < p["platform_turnover"]:
-            self.platform_leader.leave()
-        if self.platform_leader is None and funded and self.consented >= self.parties:
-            if u < 1.0 - math.exp(-p["platform_hire_rate"] * self.readiness()):
-                self.platform_leader = PlatformLeader(m, self)
-                m.platform_hires += 1
-                self.on_platform_start()
-        elif self.platform_leader is not None and not funded and u < m.p["leaders"]["layoff_rate"]:
-            self.platform_leader.leave()
+        funded = self.exists & (self.funding_ratio >= p["platform_min_funding"])
+        for c in np.flatnonzero(self.has_platform & (u_turnover < p["platform_turnover"])):
+            self.platform[c].leave()
+        hire = ~self.has_platform & funded & (self.consented >= self.parties)
+        layoff = self.has_platform & ~funded & (u < m.p["leaders"]["layoff_rate"])
+        for c in np.flatnonzero(layoff):
+            self.platform[c].leave()
+        for c in np.flatnonzero(hire & (u < 1.0 - np.exp(-p["platform_hire_rate"] * self.readiness))):
+            self.platform[c] = PlatformLeader(m, m.structures[c])
+            self.has_platform[c] = True
+            m.platform_hires += 1
+            self.on_platform_start(c)
+        self.changed()
+
+    def on_platform_start(self, c: int) -> None:
+        """A platform leader ties the county's universities, fixed areas and - where the R&D environment is
+        the platform - its R&D units into one structure."""
+        for area in np.flatnonzero(self.fixed_areas[c]):
+            self.link_area(c, int(area))
+        for uni in self.model.structures[c].universities:
+            uni.linked = True
+        if self.platform_at_rd[c]:
+            for unit in self.model.structures[c].rd_units:
+                unit.linked = True
+
+    def negotiate_rd(self, u: np.ndarray) -> None:
+        """The platform leader brings the county's R&D units in one at a time (seed 001 §6.3: units with
+        different owners compete and find it hard to cooperate)."""
+        rd = self.model.rd
+        waiting = np.flatnonzero(~rd.linked & rd.active & self.has_platform[rd.county])
+        counties, first = np.unique(rd.county[waiting], return_index=True)
+        agree = u[counties] < self.model.p["rd"]["link_rate"]
+        rd.linked[waiting[first[agree]]] = True
 
     def keep_resource_people(self, u: np.ndarray) -> None:
         """Municipalities appoint a resource person as their link to the structure when a platform leader
@@ -194,139 +296,93 @@ class RegionalSupportStructure(mesa.Agent):
         only while the platform leader is in post."""
         m, p = self.model, self.model.p["municipality"]
         kn = m.knowledge
-        if self.platform_leader is None and not self.had_link:
-            return
-        self.had_link = True
-        has = kn.has_link[self.rows]
+        self.had_link |= self.has_platform
+        here = self.had_link[m.muni_county]
+        has = kn.has_link
         lose = has & (u < p["resource_person_loss"])
-        if self.platform_leader is not None:
-            appoint = ~has & (u < p["resource_person_rate"] * kn.capacity[self.rows])
-            kn.has_link[self.rows] = (has & ~lose) | appoint
-        elif lose.any():
-            kn.has_link[self.rows] = has & ~lose
+        appoint = ~has & (u < p["resource_person_rate"] * kn.capacity) & self.has_platform[m.muni_county]
+        kn.has_link = np.where(here, (has & ~lose) | appoint, has)
 
-    def negotiate_rd(self, u: float) -> None:
-        """The platform leader brings the county's R&D units in one at a time (seed 001 §6.3: units with
-        different owners compete and find it hard to cooperate)."""
-        if self.platform_leader is None:
-            return
-        waiting = [unit for unit in self.rd_units if not unit.linked and unit.active]
-        if waiting and u < self.model.p["rd"]["link_rate"]:
-            waiting[0].linked = True
-            self.link_organisation(waiting[0], "rd_unit")
-
-    def on_platform_start(self) -> None:
-        """A platform leader ties the county's universities, fixed areas and - where the R&D environment is
-        the platform - its R&D units into one structure."""
-        if self.fixed_areas != "auto":
-            for area, key in enumerate(AREAS):
-                if key in self.fixed_areas and not self.linked[area]:
-                    self.link_area(area)
-        for uni in self.universities:
-            self.link_organisation(uni, "university")
-            uni.linked = True
-        if self.platform_at_rd:
-            for unit in self.rd_units:
-                if not unit.linked:
-                    unit.linked = True
-                    self.link_organisation(unit, "rd_unit")
-
-    def consider_linking(self, area: int, u: float) -> None:
-        if self.fixed_areas != "auto":
-            return
-        if u < self.model.p["structure"]["link_rate"][AREAS[area]]:
-            self.link_area(area)
-
-    def staff_area(self, area: int, u: np.ndarray) -> None:
-        """Staff follows the money: fill funded posts, end unfunded ones, and lose leaders to turnover."""
+    def staff_areas(self, u: np.ndarray) -> None:
+        """Staff follows the money: fill funded posts, end unfunded ones, and lose leaders to turnover.
+        u: (county, area, 1 + posts): the hiring/lay-off draw, then one turnover draw per post."""
         m, p = self.model, self.model.p["leaders"]
-        group = self.leaders[area]
-        for i, leader in enumerate(list(group)):
-            if u[1 + i % MAX_POSTS] < p["turnover"]:
-                leader.leave()  # the post stays funded and is refilled below
-        target = self.target_fte(area)
-        staffed = sum(l.fte for l in group)
-        if staffed > target + 1e-9 and group and u[0] < p["layoff_rate"]:
-            last, excess = group[-1], staffed - target
-            if last.fte - excess > 0.05:
-                last.fte -= excess  # less money: the last post is cut to part time rather than ended
+        posts = m.leader_posts
+        for c, a, j in zip(*np.nonzero(posts.occupied & (u[:, :, 1:] < p["turnover"]))):
+            posts.vacate(c, a, j)  # the post stays funded and is refilled below
+        target = self.target_fte()
+        staffed = posts.staffed_fte()
+        cut = (staffed > target + 1e-9) & posts.occupied.any(axis=2) & (u[:, :, 0] < p["layoff_rate"])
+        for c, a in zip(*np.nonzero(cut)):
+            last = int(np.argmax(np.where(posts.occupied[c, a], posts.hired[c, a], -1)))
+            excess = staffed[c, a] - target[c, a]
+            if posts.fte[c, a, last] - excess > 0.05:
+                posts.fte[c, a, last] -= excess  # less money: the last post is cut to part time rather than ended
             else:
-                last.leave()
-        elif target - staffed > 0.05 and u[0] < p["hire_rate"]:
-            DevelopmentLeader(m, self, area, fte=min(1.0, target - staffed))
+                posts.vacate(c, a, last)
+        hire = ~cut & (target - staffed > 0.05) & (u[:, :, 0] < p["hire_rate"]) & ~posts.occupied.all(axis=2)
+        for c, a in zip(*np.nonzero(hire)):
+            DevelopmentLeader(m, m.structures[c], int(a), fte=min(1.0, target[c, a] - staffed[c, a]))
 
-    def coordinate_leaders(self, u: float) -> None:
+    def consider_linking(self, u: np.ndarray) -> None:
+        """Where the areas are not fixed, a platform leader brings each active area's leaders in with a
+        monthly hazard (``structure.link_rate``)."""
+        rate = np.array([self.model.p["structure"]["link_rate"][k] for k in AREAS])
+        link = (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active & (u < rate)
+        for c, a in zip(*np.nonzero(link)):
+            self.link_area(int(c), int(a))
+
+    def coordinate_leaders(self, u: np.ndarray) -> None:
         """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle."""
-        if self.principle == "unit" or not self.exists:
-            return
         p = self.model.p["structure"]
-        meeting = self.platform_leader is not None and u < self.meetings_per_year / 12.0
-        for leader in self.all_leaders():
-            for nb, data in leader.colleagues.items():
-                if leader.unique_id < nb:  # each tie once
-                    s = data["strength"] * (1.0 - p["tie_decay"])
-                    if meeting:
-                        s += p["tie_growth"] * (1.0 - s)
-                    data["strength"] = s
+        network = ~self.unit & self.exists
+        meeting = network & self.has_platform & (u < self.meetings / 12.0)
+        decay = np.where(network, 1.0 - p["tie_decay"], 1.0)
+        grow = np.where(meeting, p["tie_growth"], 0.0)
+        self.model.leader_posts.meet(decay * (1.0 - grow), grow)
 
-    def support_municipalities(self) -> None:
-        """Development leaders work with the municipalities of their area; linked ones also learn from each other."""
+    def support_municipalities(self, u: np.ndarray) -> None:
+        """Development leaders learn, and work with the municipalities of their area; a county's leaders
+        share its municipalities, and leaders linked to the structure count as the initiative's activity.
+        u: (municipalities, areas)."""
         m = self.model
-        n = len(self.rows)
-        kn = m.knowledge
         pl = m.p["leaders"]
-        draws = m.streams("leaders-field", self.county.code).random((len(AREAS), n))
-        for area, group in enumerate(self.leaders):
-            u = draws[area]
-            if not group or not m.p["channels"]["leaders"]:
-                continue
-            miss, weighted, fte = 1.0, 0.0, 0.0
-            time_left = self.staff_time()
-            for leader in group:
-                leader.learn(leader.colleague_tie())
-                miss *= 1.0 - leader.contact_probability(n, time_left)
-                weighted += leader.competence * leader.fte
-                fte += leader.fte
-            competence = weighted / fte
-            contact = u < 1.0 - miss
-            if not contact.any():
-                continue
-            boost = 1.0 + (pl["platform_uptake_boost"] if self.linked[area] and self.platform_leader else 0.0)
-            # only leaders linked to the structure count as the initiative's activity (ODD 7: reach)
-            kn.expose(self.rows, contact, uptake=min(1.0, pl["uptake"] * competence * boost),
-                      consolidation=min(1.0, pl["consolidation"] * competence * boost),
-                      initiative=self.linked[area], structure=self.linked[area], area=area)
+        posts = m.leader_posts
+        if not m.p["channels"]["leaders"]:
+            return
+        posts.learn(posts.colleague_tie(), posts.occupied)
+        county = m.muni_county
+        visits = np.minimum(1.0, pl["municipalities_per_fte"] * posts.fte / m.county_sizes[:, None, None])
+        reach = (self.field_proximity() * self.staff_time())[:, None, None]
+        miss = np.prod(1.0 - visits * reach * posts.occupied, axis=2)  # (county, area)
+        fte = posts.staffed_fte()
+        competence = (posts.competence * posts.fte * posts.occupied).sum(axis=2) / np.maximum(fte, 1e-12)
+        boost = 1.0 + pl["platform_uptake_boost"] * (self.linked & self.has_platform[:, None])
+        contact = u < (1.0 - miss)[county]
+        m.knowledge.expose(contact, uptake=np.minimum(1.0, pl["uptake"] * competence * boost)[county],
+                           consolidation=np.minimum(1.0, pl["consolidation"] * competence * boost)[county],
+                           initiative=self.linked[county], structure=self.linked[county])
 
-    def run_platform_activity(self) -> None:
-        """Network meetings, training and seminars open to every municipality of the county."""
+    def run_platform_activity(self, u: np.ndarray) -> None:
+        """Network meetings, training and seminars open to every municipality of the county, in the areas
+        linked to the structure. u: one uniform per municipality."""
         m = self.model
-        u = m.streams("platform", self.county.code).random(len(self.rows))
-        if self.platform_leader is None or not m.p["channels"]["platform"]:
+        if not m.p["channels"]["platform"]:
             return
         p = m.p["structure"]
-        carried = np.array([self.linked[a] and self.area_active[a] for a in range(len(AREAS))])
         # a small platform staff runs a fixed number of activities a month, shared by the county's municipalities
-        rate = p["platform_activity_capacity"] * self.budget.funding_ratio() * self.readiness() * self.staff_time() / len(self.rows)
-        contact = (u < 1.0 - math.exp(-rate))[:, None] & carried[None, :]
-        m.knowledge.expose(self.rows, contact, uptake=p["platform_uptake"], initiative=True, structure=True)
+        rate = (p["platform_activity_capacity"] * self.has_platform * self.funding_ratio * self.readiness
+                * self.staff_time() / m.county_sizes)
+        carried = self.linked & self.area_active
+        contact = (u < 1.0 - np.exp(-rate)[m.muni_county])[:, None] & carried[m.muni_county]
+        m.knowledge.expose(contact, uptake=p["platform_uptake"], initiative=True, structure=True)
 
     def report_upward(self) -> None:
         """Experience flows up from practice: leaders close to the field report more."""
         m = self.model
-        lam = np.zeros(len(AREAS))
-        if self.platform_leader is not None:
-            using = m.county_using[self.county.index]
-            rate = m.p["leaders"]["upward_rate"]
-            for area, group in enumerate(self.leaders):
-                if self.linked[area] and group:
-                    lam[area] = sum(rate * l.fte * l.field_strength for l in group) * using[area]
-        reports = m.streams("upward", self.county.code).poisson(lam)
-        self.upward_reports = int(reports.sum())
-        m.upward[m.month] += reports  # received nationally: shapes the relevance of national guidance
-
-    def all_leaders(self):
-        return [leader for group in self.leaders for leader in group]
-
-    @property
-    def n_leaders(self) -> float:
-        return sum(l.fte for g in self.leaders for l in g)
+        posts = m.leader_posts
+        rate = m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None]
+        lam = rate * (self.linked & self.has_platform[:, None]) * m.county_using
+        reports = poisson(m.streams("upward").random(lam.shape), lam)
+        self.upward_reports = reports.sum(axis=1)
+        m.upward[m.month] += reports.sum(axis=0)  # received nationally: shapes the relevance of national guidance

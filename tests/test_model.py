@@ -12,12 +12,12 @@ from sim.agents import (
     NationalCoordination,
     NationalKnowledgeCentre,
     PrivateProvider,
-    RDUnit,
     University,
 )
 from sim.country import Country
 from sim.knowledge import AWARE
 from sim.observables import OBSERVABLES
+from sim.rd_units import RDUnit
 from sim.leaders import DevelopmentLeader, PlatformLeader
 from sim.structures import RegionalSupportStructure
 

@@ -26,7 +26,7 @@ SMALL = {"name": "small", "period": {"start": "2010-01", "end": "2010-09"}, "see
          "variants": {"as_reported": "as_reported", "all_network": "all_network"},
          "outcomes": {"adoption": {"of": "as_reported", "value": "adoption_mean@2010-09"},
                       "reported_minus_network": {"of": "as_reported", "minus": "all_network", "value": "adoption_mean@2010-09"}},
-         "parameters": {"include": "none", "ranges": {"leaders.uptake": [0.02, 0.2], "peers.q": [0.0, 0.05],
+         "parameters": {"include": "none", "ranges": {"leaders.uptake": [0.02, 0.2], "peers.q": [0.0, 0.5],
                                                       "funding.commit_persistence": [0.0, 0.2]}},
          "method": {"name": "morris+sobol", "trajectories": 2, "levels": 4, "top": 2, "samples": 4, "resamples": 50}}
 

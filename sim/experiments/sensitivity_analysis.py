@@ -66,11 +66,13 @@ def sobol_indices(names, bounds, Y, resamples, confidence, seed) -> pd.DataFrame
 
 def top_parameters(morris_tables: dict[str, pd.DataFrame], top: int) -> list[str]:
     """The `top` parameters for the Sobol stage: each outcome's most influential (by μ*) in turn, then
-    each one's second, and so on, so that every question gets its decisive parameters. Ties are broken by
-    name, so the choice is reproducible."""
-    ranked = [sorted(zip(t["parameter"], t["mu_star"]), key=lambda pm: (-pm[1], pm[0])) for t in morris_tables.values()]
+    each one's second, and so on, so that every question gets its decisive parameters. A parameter whose
+    μ* is 0 for an outcome did not move it and is not chosen for it. Ties are broken by name, so the choice
+    is reproducible."""
+    ranked = [sorted(((p, mu) for p, mu in zip(t["parameter"], t["mu_star"]) if mu > 0), key=lambda pm: (-pm[1], pm[0]))
+              for t in morris_tables.values()]
     out: list[str] = []
-    for depth in range(max(len(r) for r in ranked)):
+    for depth in range(max((len(r) for r in ranked), default=0)):
         for r in ranked:
             if depth < len(r) and r[depth][0] not in out and len(out) < top:
                 out.append(r[depth][0])

@@ -1,0 +1,126 @@
+"""R&D units (FoU-enheter): local or regional units that serve their member municipalities.
+
+Each unit is a Mesa agent, ``RDUnit``; what changes month by month — active, linked to the structure,
+staff — is held for every unit at once in ``RDUnits``, and the unit is a view of its row. Memberships are
+the founding members (``rd_units.csv``) and those that dated events add later (``rd_events.csv``): all of
+them are known when the country is built, so the monthly draws have one fixed shape (common random
+numbers) and a membership simply becomes active on its date (ODD submodel "R&D units").
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from .parameters import AREAS
+
+
+class RDUnit(mesa.Agent):
+    """A local or regional R&D unit (FoU-enhet) serving its member municipalities."""
+
+    def __init__(self, model, data: dict, structure, index: int):
+        super().__init__(model)
+        self.key = data["id"]
+        self.name = data["name"]
+        self.owner = data["owner"]
+        self.structure = structure
+        self.index = index
+
+    @property
+    def _all(self) -> "RDUnits":
+        return self.model.rd
+
+    @property
+    def members(self) -> np.ndarray:
+        """Indices of the municipalities the unit serves now."""
+        rd = self._all
+        return rd.pair_muni[(rd.pair_unit == self.index) & rd.pair_active]
+
+    @property
+    def areas(self) -> np.ndarray:
+        """Per programme area: the unit works in it (rd_units.csv)."""
+        return self._all.areas[self.index]
+
+    @property
+    def staff_fte(self) -> float:
+        return float(self._all.staff_fte[self.index])
+
+    @property
+    def active(self) -> bool:
+        return bool(self._all.active[self.index])
+
+    @property
+    def linked(self) -> bool:
+        return bool(self._all.linked[self.index])
+
+    @linked.setter
+    def linked(self, value: bool) -> None:
+        self._all.linked[self.index] = value
+
+    def apply_event(self, event: dict) -> None:
+        """A dated change from sim/data/rd_events.csv (closure, weakening, new member ...)."""
+        rd, i = self._all, self.index
+        kind = event["event"]
+        if kind == "close":
+            rd.active[i] = False
+        elif kind == "open":
+            rd.active[i] = True
+        elif kind in ("weaken", "strengthen"):
+            rd.staff_fte[i] *= event["capacity_factor"]
+        elif kind == "add_member" and event.get("member_idx") is not None:
+            rd.pair_active[(rd.pair_unit == i) & (rd.pair_muni == event["member_idx"])] = True
+
+
+class RDUnits:
+    """Every R&D unit's state as arrays, and their monthly activity with member municipalities."""
+
+    def __init__(self, model, units: list[dict], events: list[dict]):
+        self.model = model
+        self.agents = [RDUnit(model, d, model.structures[d["county"]], i) for i, d in enumerate(units)]
+        for unit in self.agents:
+            unit.structure.rd_units.append(unit)
+        self.county = np.array([d["county"] for d in units], dtype=np.int64)
+        self.staff_fte = np.array([d["staff_fte"] for d in units], dtype=float)
+        self.areas = np.array([np.isin(AREAS, d.get("areas", AREAS)) for d in units], dtype=bool).reshape(len(units), len(AREAS))
+        self.active = np.array([d["active_from"] is None or d["active_from"] <= model.start_date for d in units], dtype=bool)
+        self.linked = np.zeros(len(units), dtype=bool)
+        index = {d["id"]: i for i, d in enumerate(units)}
+        pairs = [(i, m, True) for i, d in enumerate(units) for m in d["member_idx"]]
+        pairs += [(index[e["unit_id"]], e["member_idx"], False) for e in events
+                  if e["event"] == "add_member" and e.get("member_idx") is not None]
+        self.pair_unit = np.array([p[0] for p in pairs], dtype=np.int64)
+        self.pair_muni = np.array([p[1] for p in pairs], dtype=np.int64)
+        self.pair_active = np.array([p[2] for p in pairs], dtype=bool)
+        n_a = len(AREAS)
+        self._cell = (self.pair_muni[:, None] * n_a + np.arange(n_a)).ravel()  # (pair, area) -> municipality x area
+
+    def run_activities(self) -> None:
+        """Training, evaluation workshops, local projects and combined posts with member municipalities.
+
+        Part of a unit's capacity (``rd.initiative_share``) is paid by the initiative once the unit is
+        linked to the structure, and follows the structure's money; only contacts from that part count
+        as the initiative's activity. The rest is the owners' own R&D work. A unit's contacts are shared
+        among its members, in the areas it works in.
+        """
+        m, p = self.model, self.model.p["rd"]
+        u = m.streams("rd").random((len(self.pair_unit), len(AREAS)))
+        if not m.p["channels"]["rd"] or len(u) == 0:
+            return
+        members = np.bincount(self.pair_unit, weights=self.pair_active, minlength=len(self.county))
+        share = np.where(self.linked, p["initiative_share"], 0.0)
+        rate = p["contacts_per_fte"] / np.maximum(members, 1) * self.staff_fte
+        structure = m.regional
+        p_own = 1.0 - np.exp(-rate * (1.0 - share))
+        p_init = 1.0 - np.exp(-rate * share * (structure.funding_ratio * structure.staff_time())[self.county])
+        working = (self.pair_active & self.active[self.pair_unit])[:, None] & self.areas[self.pair_unit]
+        u = np.where(working, u, 2.0)  # no contact outside the unit's areas, members and active time
+        p_init, p_own = p_init[self.pair_unit, None], p_own[self.pair_unit, None]
+        initiative = u < p_init
+        own = (u >= p_init) & (u < p_init + p_own)
+        shape = m.knowledge.level.shape
+        size = shape[0] * shape[1]
+        n_init = np.bincount(self._cell, weights=initiative.ravel(), minlength=size).reshape(shape).astype(np.int64)
+        n_own = np.bincount(self._cell, weights=own.ravel(), minlength=size).reshape(shape).astype(np.int64)
+        kn = m.knowledge
+        kn.expose(n_init, uptake=p["uptake"], consolidation=p["consolidation"], initiative=True, structure=True)
+        kn.expose(n_own, uptake=p["uptake"], consolidation=p["consolidation"], initiative=False)
