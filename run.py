@@ -2,7 +2,7 @@
 """ebpsim command line.
 
     python run.py                                   the default scenario (scenarios/baseline.yaml)
-    python run.py SCENARIO.yaml [--replicates N] [--workers N] [--seed S] [--out DIR]
+    python run.py SCENARIO.yaml [--replicates N] [--workers N] [--seed S] [--out DIR] [--parameters defaults|FILE]
                                 [--executor local|dask] [--scheduler ADDRESS] [--timeseries all|national|none]
     python run.py --resume DIR                      finish an interrupted or failed run (same inputs)
     python run.py validate FILE [FILE ...]          check scenario files without running them
@@ -32,6 +32,7 @@ def fail(message: str, code: int = 2) -> int:
 
 
 def cmd_validate(argv) -> int:
+    from sim.experiments.posterior import describe
     from sim.experiments.scenario import ScenarioError, load
 
     ap = argparse.ArgumentParser(prog="run.py validate", description="Check scenario files without running them.")
@@ -46,7 +47,7 @@ def cmd_validate(argv) -> int:
             bad += 1
             continue
         print(f"{f}: ok — '{sc.name}', {len(sc.variants)} variant(s) (reference '{sc.reference}'), "
-              f"{sc.replicates} replicate(s), {sc.start} to {sc.end}")
+              f"{sc.replicates} replicate(s), {sc.start} to {sc.end}, {describe(sc)}")
     return 2 if bad else 0
 
 
@@ -77,6 +78,10 @@ def cmd_run(argv) -> int:
                     help="local worker processes (default) or a Dask cluster (needs --scheduler)")
     ap.add_argument("--scheduler", metavar="ADDRESS",
                     help="address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786, with --executor dask")
+    ap.add_argument("--parameters", metavar="defaults|FILE",
+                    help="the parameters to run at: 'defaults' (the model's defaults), or a calibrated parameter "
+                         "file (replicate i uses its posterior draw i in every variant); default: what the scenario "
+                         "file's 'calibration:' says (the shipped scenarios: calibration/calibrated.yaml)")
     ap.add_argument("--timeseries", choices=("all", "national", "none"), default="all",
                     help="rows of timeseries.parquet to keep: every county, the nation only, or none (default all)")
     ap.add_argument("--resume", type=Path, metavar="DIR",
@@ -98,6 +103,8 @@ def cmd_run(argv) -> int:
         return fail("--executor dask needs --scheduler ADDRESS (for example tcp://127.0.0.1:8786)")
     if args.scheduler and args.executor != "dask":
         return fail("--scheduler is used only with --executor dask")
+    if args.parameters is not None and (bad := _bad_parameters(args.parameters)):
+        return fail(bad)
     if args.resume:
         given = [f for f, v in (("a scenario file", args.scenario), ("--replicates", args.replicates),
                                 ("--seed", args.seed), ("--out", args.out)) if v is not None]
@@ -114,11 +121,13 @@ def cmd_run(argv) -> int:
 
     if args.resume:
         out = args.resume
-        read_manifest(out)  # is a results folder: before a lock file is put into it
+        man = read_manifest(out)  # is a results folder: before a lock file is put into it
+        if args.parameters is not None and (bad := _changed_parameters(out, man, args.parameters)):
+            return fail(bad)
         Claim(out, fresh=False)
         scenario = scenario_of(out)
     else:
-        scenario = load(args.scenario or DEFAULT_SCENARIO)
+        scenario = load(args.scenario or DEFAULT_SCENARIO, parameters=args.parameters)
         if args.replicates is not None:
             scenario.replicates = args.replicates
             scenario.raw["replicates"] = args.replicates
@@ -156,6 +165,35 @@ def cmd_run(argv) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _bad_parameters(value: str) -> str | None:
+    """Why `--parameters VALUE` cannot be used, or None."""
+    from sim.experiments.posterior import CHOICE_FORM, DEFAULTS
+
+    if value == DEFAULTS:
+        return None
+    path = Path(value).expanduser()
+    if path.is_file():
+        return None
+    why = "is a folder" if path.is_dir() else "no such file"
+    return f"--parameters: {value[:60]!r} is not allowed ({why}); expected {CHOICE_FORM}"
+
+
+def _changed_parameters(out: Path, man: dict, value: str) -> str | None:
+    """Why `--parameters VALUE` cannot be given to `--resume OUT` (the run was made at other parameters)."""
+    from sim.experiments.posterior import DEFAULTS, same_choice, shown
+
+    recorded = man.get("parameters")
+    if not isinstance(recorded, dict):  # made before the choice was recorded: read it off its inputs
+        cal = ((man.get("inputs") or {}).get("calibration") or {}).get("path")
+        recorded = {"at": "posterior", "calibration": cal} if cal else {"at": DEFAULTS}
+    if same_choice(recorded, value):
+        return None
+    was = ("at the default parameters" if recorded.get("at") == DEFAULTS
+           else f"over posterior draws of {shown(recorded.get('calibration'))}")
+    return (f"--parameters: {value[:60]!r} is not allowed with --resume {out}: the run was made {was}, and resuming "
+            "would mix runs made at different parameters; leave --parameters out, or start a new run with --out")
 
 
 def _stopped(e: OSError, out: Path, when: str) -> int:

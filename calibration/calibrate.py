@@ -37,7 +37,8 @@ from sim.model import EBPModel  # noqa: E402
 from sim.experiments.ensemble import connect, worker_init  # noqa: E402
 from sim.parameters import flat_spec  # noqa: E402
 from sim.views.style import PALETTE, save_figure, year_axis  # noqa: E402
-from sim.experiments.scenario import _NOTHING, _unknown, load, read_yaml, systematic_resample  # noqa: E402
+from sim.experiments.posterior import systematic_resample  # noqa: E402
+from sim.experiments.scenario import _NOTHING, _unknown, load, read_yaml  # noqa: E402
 
 from .abc import ABCState, UniformPrior, smc  # noqa: E402
 from .likelihoods import agrees, distances  # noqa: E402
@@ -104,7 +105,7 @@ def load_config(path) -> dict:
     targets_path = (path.parent / cfg["targets"]).resolve()
     targets, patterns = load_targets(targets_path)
     scenario_path = (path.parent / cfg.get("scenario", "../scenarios/baseline.yaml")).resolve()
-    scenario = load(scenario_path)
+    scenario = load(scenario_path, parameters="defaults")  # the fit makes the posterior: it starts from the defaults
     check_period(targets_path, targets, patterns, scenario.start, scenario.end)
     held_out = cfg.get("held_out") or []
     names_t = [t.name for t in targets]

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.manifest import ManifestError, changed_inputs, manifest, read_manifest, write_manifest_file
-from sim.experiments.scenario import _NOTHING, LAST_MONTH, MONTH, load_draws, read_yaml
+from sim.experiments.posterior import load_draws
+from sim.experiments.scenario import _NOTHING, LAST_MONTH, MONTH, read_yaml
 from sim.experiments.store import Claim
 from sim.observables import OBSERVABLES
 

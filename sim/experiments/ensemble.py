@@ -29,7 +29,8 @@ from tqdm import tqdm
 from ..model import EBPModel
 from ..observables import OBSERVABLES
 from .manifest import ManifestError, changed_inputs, file_hash, manifest, read_manifest, write_manifest_file
-from .scenario import Scenario, draws_hash, parse
+from .posterior import draws_hash, record
+from .scenario import Scenario, parse
 from .store import FolderError, Store
 
 
@@ -79,7 +80,7 @@ def write_manifest(folder: Path, scenario: Scenario, status: str, failures: list
     data = manifest(scenario.raw, seeds, status=status, failures=failures, executor=executor, workers=workers,
                     scenario_file=str(source.resolve()) if source.is_file() else scenario.source,
                     scenario_sha256=file_hash(source) if source.is_file() else None,
-                    inputs=inputs_of(scenario), observables=list(OBSERVABLES), **extra)
+                    inputs=inputs_of(scenario), parameters=record(scenario), observables=list(OBSERVABLES), **extra)
     write_manifest_file(folder, data)
 
 

@@ -207,7 +207,8 @@ def comparison_text(scenario, summary: pd.DataFrame, comparison: pd.DataFrame,
     nat = summary[(summary["county"] == "national") & (summary["date"] == end)]
     cmp_ = comparison[(comparison["county"] == "national") & (comparison["date"] == end)] if len(comparison) else comparison
     n = int(nat["n"].min()) if len(nat) else 0
-    lines = [f"Scenario '{scenario.name}' at {end} (national; mean [5th-95th percentile] over {n} replicates)", ""]
+    lines = [f"Scenario '{scenario.name}' at {end} (national; mean [5th-95th percentile] over {n} replicates)",
+             parameters_line(scenario), ""]
     lines += _table(observables, list(scenario.variants), 26,
                     lambda obs, v: nat[(nat["variant"] == v) & (nat["observable"] == obs)], signed=False)
     if len(cmp_):
@@ -220,12 +221,19 @@ def comparison_text(scenario, summary: pd.DataFrame, comparison: pd.DataFrame,
     return "\n".join(lines + (["", warning] if warning else []))
 
 
+def parameters_line(scenario) -> str:
+    from .posterior import describe
+
+    return f"Parameters: {describe(scenario)}."
+
+
 def course_text(scenario, summary: pd.DataFrame, observables) -> str:
     nat = summary[summary["county"] == "national"]
     dates = sorted(nat["date"].unique())
     wanted = sorted(set([d for d in dates if d[:4] in ("2011", "2012", "2014", "2016")] + [dates[-1]]))
     n = int(nat["n"].min()) if len(nat) else 0
-    lines = [f"Scenario '{scenario.name}' (national, end of year; mean [5th-95th percentile] over {n} replicates)", ""]
+    lines = [f"Scenario '{scenario.name}' (national, end of year; mean [5th-95th percentile] over {n} replicates)",
+             parameters_line(scenario), ""]
     lines += _table(observables, wanted, 22, lambda obs, d: nat[(nat["date"] == d) & (nat["observable"] == obs)],
                     signed=False, header=lambda d: d[:4])
     warning = few_replicates_warning(n)

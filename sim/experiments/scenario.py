@@ -13,6 +13,7 @@ A scenario is a YAML file (format in ``scenarios/README.md``, schema in ``scenar
     variants:
       as_reported: {reference: true, description: the 2012 principles}
       all_unit: {counties: {all: {principle: unit}}}
+    calibration: ../calibration/calibrated.yaml   # or none: the parameters it runs at (``posterior.py``)
 
 Every error names the file, the key path, the bad value (shortened) and what is allowed (`ScenarioError`).
 YAML is read strictly (``yamlfile.py``): no Python object tags, no key given twice, no alias bombs, only
@@ -23,8 +24,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import hashlib
-import json
 import math
 import re
 import reprlib
@@ -39,7 +38,7 @@ from .yamlfile import read_strict
 
 TOP_KEYS = {"name": "a short name (letters, digits, _ and -)", "description": "text", "period": "{start, end}",
             "seed": "a whole number >= 0", "replicates": "a whole number >= 1", "base": "parameter overrides",
-            "variants": "named sets of overrides, one with reference: true", "calibration": "path to a calibrated parameter file"}
+            "variants": "named sets of overrides, one with reference: true", "calibration": "a calibrated parameter file (replicate i runs with posterior draw i) or none (the defaults)"}
 VARIANT_KEYS = ("reference", "description")
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])\Z")  # \Z, not $: "2010-01\n" is not a month
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}\Z")  # names become folder and file names
@@ -132,16 +131,9 @@ class Scenario:
     def draw_index(self) -> list[int]:
         """Which posterior draw each replicate uses: the same in every variant (paired comparisons over
         parameter uncertainty too), drawn by weight with systematic resampling from the scenario's seed."""
+        from .posterior import systematic_resample
+
         return [int(i) for i in systematic_resample([d["weight"] for d in self.draws], self.replicates, self.seed)]
-
-
-def systematic_resample(weights, n: int, seed: int):
-    """n indices drawn by weight, reproducibly from `seed` (systematic resampling: low variance)."""
-    import numpy as np
-
-    w = np.asarray(weights, dtype=float)
-    u = (np.random.default_rng([seed, 99]).random() + np.arange(n)) / n
-    return np.minimum(np.searchsorted(np.cumsum(w / w.sum()), u), len(w) - 1)
 
 
 def _apply_layer(params: dict, layer: dict) -> dict:
@@ -338,10 +330,14 @@ def parse(data: Any, file="<scenario>", calibration_file: str | None = None) -> 
     calibration = data.get("calibration")
     draws, cal_path = [], None
     if calibration is not None:
+        from .posterior import NONE, calibration_path, is_none, load_draws  # posterior.py reads this module
+
         if not isinstance(calibration, str) or not calibration.strip():
-            raise ScenarioError(file, "calibration", calibration, "a path to a calibrated parameter file")
-        cal_path = Path(calibration_file) if calibration_file else calibration_path(file, calibration)
-        draws = load_draws(file, calibration, cal_path)
+            raise ScenarioError(file, "calibration", calibration, "a path to a calibrated parameter file, or "
+                                f"{NONE} for the default parameters")
+        if not is_none(calibration):
+            cal_path = Path(calibration_file) if calibration_file else calibration_path(file, calibration)
+            draws = load_draws(file, calibration, cal_path)
     sc = Scenario(name=name, description=description, start=start, end=end, seed=seed, replicates=replicates,
                   base=base, variants={str(k): v for k, v in variants.items()}, reference=str(refs[0]),
                   calibration=calibration, source=str(file), raw=copy.deepcopy(data), draws=draws,
@@ -354,43 +350,6 @@ def parse(data: Any, file="<scenario>", calibration_file: str | None = None) -> 
     return sc
 
 
-def calibration_path(file, calibration: str) -> Path:
-    """A scenario's `calibration:` path, resolved once: against the scenario file's folder (the current
-    folder for a scenario given as data), absolute, so a resume from anywhere reads the same file."""
-    path = Path(calibration).expanduser()
-    if not path.is_absolute():
-        base = Path(str(file)).parent if not str(file).startswith("<") else Path.cwd()
-        path = base / path
-    return path.resolve()
-
-
-def load_draws(file, calibration: str, path: Path | None = None) -> list[dict]:
-    """The posterior draws of a calibrated parameter file (``run.py calibrate`` writes calibrated.yaml)."""
-    path = path or calibration_path(file, calibration)
-    if not path.is_file():
-        raise ScenarioError(file, "calibration", calibration, f"a calibrated parameter file: {path} "
-                            + ("is a folder" if path.is_dir() else "does not exist"))
-    doc = read_yaml(path, "calibrated parameter file")
-    draws = doc.get("draws") if isinstance(doc, dict) else None
-    if not isinstance(draws, list) or not draws or not all(
-            isinstance(d, dict) and isinstance(d.get("params"), dict) and not isinstance(d.get("weight"), bool)
-            and isinstance(d.get("weight"), (int, float)) and d["weight"] >= 0 for d in draws):
-        raise ScenarioError(path, "draws", _NOTHING, "a list of draws: [{weight: a number >= 0, params: {...}}]")
-    if not sum(d["weight"] for d in draws) > 0:
-        raise ScenarioError(path, "draws", _NOTHING, "draws of which at least one has a weight above 0")
-    for i, d in enumerate(draws):
-        try:
-            merge(defaults(), d["params"])
-        except ParameterError as e:
-            raise ScenarioError(path, f"draws[{i}].params.{e.path}", e.value, e.allowed) from None
-    return draws
-
-
-def draws_hash(draws: list[dict]) -> str:
-    """A fingerprint of posterior draws: a resume refuses draws that changed since the run started."""
-    return hashlib.sha256(json.dumps(draws, sort_keys=True).encode()).hexdigest()
-
-
 def read_yaml(path, what: str, error=ScenarioError):
     """Read a YAML file strictly (``yamlfile.py``); any problem becomes one clear `error` naming the file."""
     def fail(file, where, allowed):
@@ -399,6 +358,12 @@ def read_yaml(path, what: str, error=ScenarioError):
     return read_strict(path, what, fail)
 
 
-def load(path) -> Scenario:
-    """Read and check a scenario file."""
-    return parse(read_yaml(path, "scenario file"), Path(path))
+def load(path, parameters: str | None = None) -> Scenario:
+    """Read and check a scenario file. `parameters` overrides its `calibration:` key: 'defaults' runs it at
+    the default parameters, a path (from the current folder) over that calibrated parameter file's draws."""
+    data = read_yaml(path, "scenario file")
+    if parameters is not None and isinstance(data, dict):
+        from .posterior import DEFAULTS, NONE
+
+        data["calibration"] = NONE if parameters == DEFAULTS else str(Path(parameters).expanduser().resolve())
+    return parse(data, Path(path))
