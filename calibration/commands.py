@@ -24,7 +24,9 @@ from sim.experiments.store import Claim
 from sim.observables import OBSERVABLES
 
 from .abc import ABCState, Generation, UniformPrior
-from .calibrate import Evaluator, fit_report, inputs_of, load_config, predictive_runs, run_calibration
+from .calibrate import Evaluator, predictive_runs, run_calibration
+from .config import inputs_of, load_config
+from .report import fit_report, write_markdown
 from .targets import Reader, TargetError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,12 +123,19 @@ def main(argv) -> int:
         print("run.py: the budget did not allow one generation; raise budget.simulations", file=sys.stderr)
         return 1
     with Evaluator(workers, args.executor, args.scheduler) as ev:
-        fit_report(cfg, state, out, ev)
+        tables = fit_report(cfg, state, out, ev)
+    if cfg["contrasts"]:  # the policy contrasts over the posterior, and what their uncertainty comes from
+        from .contrasts import run_contrasts
+
+        tables.update(run_contrasts(cfg, state.generations[-1], tables["identifiability"], out, workers,
+                                    args.executor, args.scheduler, progress=not args.quiet))
+        write_markdown(cfg, state, tables, out)
     elapsed = time.perf_counter() - t0
     write("complete", simulations=state.simulations, generations=len(state.generations), stopped=state.stopped,
           seconds=round(elapsed, 1))
     print((out / "fit_report.md").read_text(encoding="utf-8"))
-    print(f"{state.simulations} simulations (+{cfg['predictive']} posterior predictive runs) in {elapsed:.0f} s; "
+    extra = f" + {len(tables['contrast_runs'])} paired contrast runs" if "contrast_runs" in tables else ""
+    print(f"{state.simulations} simulations (+{cfg['predictive']} posterior predictive runs{extra}) in {elapsed:.0f} s; "
           f"results in {out}")
     return 0
 

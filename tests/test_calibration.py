@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from calibration.abc import ABCState
-from calibration.calibrate import Evaluator, _simulate, calibration_base, load_config, run_calibration, theta_params
+from calibration.calibrate import Evaluator, _simulate, calibration_base, run_calibration, theta_params
+from calibration.config import load_config
 from calibration.targets import Reader, load_targets
 from sim.experiments.scenario import ScenarioError, load
 
@@ -152,7 +153,7 @@ def test_recovers_known_parameters(tmp_path):
                           for t, f in zip(synthetic, figures)]
     state = run_calibration(cfg, tmp_path / "rec", workers=2, progress=False)
     gen = state.generations[-1]
-    from calibration.calibrate import weighted_quantiles
+    from calibration.report import weighted_quantiles
 
     names = cfg["prior"].names
     for name, value in truth.items():

@@ -117,12 +117,15 @@ class Scenario:
     draws: list[dict] = field(default_factory=list)  # posterior draws of a calibration (`calibration: PATH`)
     calibration_file: str | None = None  # the calibration's absolute path, resolved once
 
-    def params(self, variant: str, replicate: int | None = None) -> dict:
+    def params(self, variant: str, replicate: int | None = None, draw: dict | None = None) -> dict:
         """Model parameter overrides for one variant (and replicate): the replicate's posterior draw when the
-        scenario names a calibration, then base, then the variant, with county groups expanded."""
+        scenario names a calibration (or the given `draw`), then base, then the variant, with county groups
+        expanded."""
         out = {"start": self.start, "end": self.end}
         layers = [self.base, self.variants[variant]]
-        if self.draws and replicate is not None:
+        if draw is not None:
+            layers.insert(0, draw)
+        elif self.draws and replicate is not None:
             layers.insert(0, self.draws[self.draw_index()[replicate]]["params"])
         for layer in layers:
             out = _apply_layer(out, layer)
