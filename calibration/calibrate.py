@@ -1,6 +1,6 @@
 """Calibrating ebpsim against the reported figures, and predicting beyond them.
 
-    python run.py calibrate calibration/config.yaml [--workers N] [--executor dask --scheduler ADDR]
+    python run.py calibrate calibration/config.yaml [--workers N] [--executor dask --scheduler ADDR] [--publish]
                                                     [--out DIR] [--resume DIR] [--budget N]
     python run.py predict DIR|calibrated.yaml --observable reach_any [--county national] [--until 2016-12]
                           [--draws 100] [--out DIR]
@@ -120,6 +120,14 @@ def run_calibration(cfg, out: Path, workers=1, executor="local", scheduler=None,
     return state
 
 
+def in_repository(path) -> str:
+    """A path relative to the repository when it is inside it (so shipped files hold no machine's paths)."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def write_calibrated(cfg, gen, out: Path) -> Path:
     names = cfg["prior"].names
     draws = []
@@ -128,7 +136,7 @@ def write_calibrated(cfg, gen, out: Path) -> Path:
         for n, v in zip(names, theta):
             set_path(p, n, round(float(v), 6))
         draws.append({"weight": float(w), "params": p})
-    doc = {"calibration": cfg["file"], "seed": cfg["seed"], "generation": gen.t, "tolerance": float(gen.eps),
+    doc = {"calibration": in_repository(cfg["file"]), "seed": cfg["seed"], "generation": gen.t, "tolerance": float(gen.eps),
            "parameters": names, "draws": draws}
     path = out / "calibrated.yaml"
     tmp = out / ".calibrated.yaml.partial"

@@ -78,6 +78,9 @@ def main(argv) -> int:
                          "priors, targets and scenario must be unchanged; more generations or budget may be given)")
     ap.add_argument("--budget", type=int, metavar="N", help="simulations at most, >= the population "
                     "(overrides budget.simulations)")
+    ap.add_argument("--publish", action="store_true",
+                    help="when complete, also write calibrated.yaml and fit_report.md beside the config (for the "
+                         "shipped config: calibration/, which the shipped scenarios read)")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
     workers = _workers(args.workers)
@@ -134,6 +137,13 @@ def main(argv) -> int:
     write("complete", simulations=state.simulations, generations=len(state.generations), stopped=state.stopped,
           seconds=round(elapsed, 1))
     print((out / "fit_report.md").read_text(encoding="utf-8"))
+    if args.publish:
+        for name in ("calibrated.yaml", "fit_report.md"):  # each replaced whole: a reader sees old or new
+            target = Path(cfg["file"]).parent / name
+            tmp = target.with_name(f".{name}.partial")
+            tmp.write_bytes((out / name).read_bytes())
+            os.replace(tmp, target)
+        print(f"published: calibrated.yaml and fit_report.md in {Path(cfg['file']).parent}")
     extra = f" + {len(tables['contrast_runs'])} paired contrast runs" if "contrast_runs" in tables else ""
     print(f"{state.simulations} simulations (+{cfg['predictive']} posterior predictive runs{extra}) in {elapsed:.0f} s; "
           f"results in {out}")

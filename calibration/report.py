@@ -21,7 +21,7 @@ import pandas as pd  # noqa: E402
 from sim.views.style import PALETTE, save_figure, year_axis  # noqa: E402
 
 from .abc import ABCState, UniformPrior  # noqa: E402
-from .calibrate import Evaluator, predictive_runs, write_calibrated  # noqa: E402
+from .calibrate import Evaluator, in_repository, predictive_runs, write_calibrated  # noqa: E402
 from .likelihoods import agrees  # noqa: E402
 from .targets import Reader  # noqa: E402
 
@@ -167,7 +167,7 @@ def write_markdown(cfg, state, tables: dict, out: Path) -> None:
     fit, pat, ident = tables["fit"], tables["patterns"], tables["identifiability"]
     gen = state.generations[-1]
     lines = [f"# Calibration fit report", "",
-             f"Config `{cfg['file']}`, seed {cfg['seed']}. ABC-SMC: {len(state.generations)} generation(s), "
+             f"Config `{in_repository(cfg['file'])}`, seed {cfg['seed']}. ABC-SMC: {len(state.generations)} generation(s), "
              f"{state.simulations} simulations, final tolerance {gen.eps:.3g} (RMS of standardised errors), "
              f"acceptance {gen.acceptance:.0%} in the last generation. Stopped: {state.stopped}.", "",
              "The model's figure is the value read for `normal` and `binomial` targets, left / right for `ordinal`, "
@@ -208,7 +208,7 @@ def write_markdown(cfg, state, tables: dict, out: Path) -> None:
         lines += [""] + markdown(cfg, tables)
     lines += ["", "Plots: `posterior.png` (marginal and pairwise posteriors), `fit.png` (fitted trajectories with "
               "the reported figures). Use the posterior in a scenario with `calibration: "
-              f"{out / 'calibrated.yaml'}`."]
+              f"{in_repository(out / 'calibrated.yaml')}` (run.py --parameters FILE for one run)."]
     tmp = out / ".fit_report.md.partial"
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     os.replace(tmp, out / "fit_report.md")

@@ -170,7 +170,7 @@ def finished(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cal")
     out = tmp / "out"
     res = subprocess.run([sys.executable, str(ROOT / "run.py"), "calibrate", str(config(tmp)), "--out", str(out),
-                          "--workers", "2", "--quiet"], capture_output=True, text=True)
+                          "--workers", "2", "--quiet", "--publish"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     return out, res.stdout
 
@@ -188,6 +188,12 @@ def test_calibrate_writes_posterior_report_and_calibrated_file(finished):
     assert "Out-of-sample" in stdout
     ident = pd.read_csv(out / "identifiability.csv")
     assert set(ident["parameter"]) == {"structure.platform_hire_rate", "salar.attend_prob.information"}
+    assert set(ident["verdict"]) <= {"pinned by the data", "partly constrained", "prior-driven"}
+    assert ((ident["width_ratio"] > 0) & (ident["sd_ratio"] > 0)).all()
+    # --publish: the two files a scenario and a reader use, beside the config (here the test's folder)
+    for name in ("calibrated.yaml", "fit_report.md"):
+        assert (out.parent / name).read_bytes() == (out / name).read_bytes(), name
+    assert "published" in stdout
     man = json.loads((out / "manifest.json").read_text())
     assert man["status"] == "complete" and man["simulations"] <= 200
 

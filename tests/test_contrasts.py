@@ -116,3 +116,21 @@ def test_between_variance_of_pure_noise_is_near_zero_and_of_a_step_is_its_varian
     assert abs(between_variance(x, rng.normal(0, 1, 2000), 10)) < 0.05
     step = (x > 0.5).astype(float)  # variance 1/4, exactly resolved by an even number of quantile bins
     assert between_variance(x, step, 10) == pytest.approx(0.25, abs=0.01)
+
+
+@pytest.mark.slow  # 16 short model runs
+def test_contrast_runs_are_the_same_with_one_or_two_workers(tmp_path):
+    from calibration.contrasts import run_contrasts
+    from calibration.report import identifiability
+
+    cfg = load_config(config(tmp_path, contrasts=dict(CONTRASTS, draws=2, value="adoption_mean@2010-04")))
+    gen = Generation(0, 1.0, np.array([[0.03, 0.2], [0.09, 0.45]]), np.full(2, 0.5), np.zeros(2), np.zeros((2, 1)), 2)
+    ident = identifiability(gen, cfg["prior"])
+    tables = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        out.mkdir()
+        tables.append(run_contrasts(cfg, gen, ident, out, workers=workers, progress=False))
+    assert tables[0]["contrast_runs"].equals(tables[1]["contrast_runs"])
+    assert (tmp_path / "w1" / "contrast_runs.csv").read_bytes() == (tmp_path / "w2" / "contrast_runs.csv").read_bytes()
+    assert len(tables[0]["contrast_runs"]) == 4 and not tables[0]["contrast_failures"]
