@@ -7,7 +7,7 @@
     python run.py --resume DIR                      finish an interrupted or failed run (same inputs)
     python run.py validate FILE [FILE ...]          check scenario files without running them
     python run.py schema                            print the JSON schema of scenario files
-    python run.py calibrate [CONFIG] [--workers N] [--resume DIR]   fit the model to the reported figures
+    python run.py calibrate [CONFIG] [--workers N] [--resume DIR] [--publish]   fit the model to the reported figures
     python run.py predict DIR --observable NAME [--until YYYY-MM]  forecast from a calibration's posterior
     python run.py animate SCENARIO.yaml [--variant NAME ...] --out FILE   an animated run for workshops
     python run.py app [--port P] [--host H]         the live app in a browser (http://localhost:8765)

@@ -202,6 +202,9 @@ def write_markdown(cfg, state, tables: dict, out: Path) -> None:
         lines.append(f"| `{r.parameter}` | {r.posterior_median:.3g} | [{r.posterior_p5:.3g}, {r.posterior_p95:.3g}] | "
                      f"[{r.prior_low:.3g}, {r.prior_high:.3g}] | {r.sd_ratio:.2f} | {r.width_ratio:.2f} | {r.verdict} | "
                      f"{r.traded_off_against or '-'} |")
+    groups = {v: [f"`{n}`" for n, w in zip(ident["parameter"], ident["verdict"]) if w == v]
+              for v in ("pinned by the data", "partly constrained", "prior-driven")}
+    lines += ["", "In short: " + "; ".join(f"{v}: {', '.join(ns)}" for v, ns in groups.items() if ns) + "."]
     if "attribution" in tables:
         from .contrasts import markdown
 
