@@ -97,6 +97,15 @@ class University(mesa.Agent):
         self.linked = False
 
     @staticmethod
+    def reach(model) -> tuple[np.ndarray, np.ndarray]:
+        """Each municipality's monthly chance of a course and of a doctoral post, per area (fixed for a run):
+        from its county's universities with a social-work programme (at most two count), else a neighbour's."""
+        p = model.p["university"]
+        n = np.bincount(model.university_county, weights=model.university_social_work, minlength=len(model.structures))
+        scale = np.where(n > 0, np.minimum(n, 2), p["out_of_county"])[model.muni_county, None]
+        return 1.0 - np.exp(-p["course_rate"] * scale), p["doctoral_rate"] * scale
+
+    @staticmethod
     def teach(model) -> None:
         """Courses and doctoral posts for the municipalities of every county, from the county's own
         universities with a social-work programme (at most two count), or a neighbour's at a reduced rate
@@ -105,15 +114,14 @@ class University(mesa.Agent):
         u = model.streams("university").random((2, model.n_municipalities, len(AREAS)))
         if not model.p["channels"]["university"]:
             return
-        n_c = len(model.structures)
-        n = np.bincount(model.university_county, weights=model.university_social_work, minlength=n_c)
-        scale = np.where(n > 0, np.minimum(n, 2), p["out_of_county"])[model.muni_county, None]
-        linked = np.bincount(model.university_county, weights=[x.linked for x in model.universities], minlength=n_c) > 0
+        p_course, p_doctoral = model.university_reach
+        linked = np.zeros(len(model.structures), dtype=bool)
+        linked[[x.structure.index for x in model.universities if x.linked]] = True
         linked = linked[model.muni_county, None]
         fields = model.academic_fields[None, :]
-        course = (u[0] < 1.0 - np.exp(-p["course_rate"] * scale)) & fields
+        course = (u[0] < p_course) & fields
         model.knowledge.expose(course, uptake=p["uptake"], initiative=linked, structure=linked)
-        doctoral = (u[1] < p["doctoral_rate"] * scale) & fields
+        doctoral = (u[1] < p_doctoral) & fields
         model.knowledge.expose(doctoral, uptake=p["doctoral_consolidation"], consolidation=p["doctoral_consolidation"],
                                initiative=linked, structure=linked)
 

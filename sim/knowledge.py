@@ -96,6 +96,9 @@ class KnowledgeState:
         counts = contact.dtype != bool
         if not isinstance(structure, bool):  # some contacts came through the structure, others not: each part
             via = np.broadcast_to(np.asarray(structure, dtype=bool), contact.shape)
+            if via.all() or not via.any():
+                structure = bool(via.flat[0])
+        if not isinstance(structure, bool):
             for part, flag in ((via, True), (~via, False)):
                 self.expose(contact * part if counts else contact & part, uptake, consolidation, initiative, flag,
                             refresh, taken)
@@ -127,7 +130,10 @@ class KnowledgeState:
         contact = kept.any(axis=0)
         no_uptake = np.where(keep, self._no_uptake, 1.0).prod(axis=0)
         no_consolidation = np.where(keep, self._no_consolidation, 1.0).prod(axis=0)
-        initiative = (self._initiative & keep).any(axis=(0, 2))
+        by_area = (self._initiative & keep).any(axis=0)
+        initiative = by_area[:, 0].copy()
+        for a in range(1, by_area.shape[1]):  # faster than .any(axis=1) over so short an axis
+            initiative |= by_area[:, a]
         self.last_structure[kept[2]] = month
         self.last_contact[(self._refresh & keep).any(axis=0)] = month
         return contact, no_uptake, no_consolidation, initiative

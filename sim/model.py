@@ -145,6 +145,7 @@ class EBPModel(mesa.Model):
             u.structure.universities.append(u)
         self.university_county = np.array([u["county"] for u in c.universities], dtype=np.int64)
         self.university_social_work = np.array([u.social_work for u in self.universities], dtype=bool)
+        self.university_reach = University.reach(self)
         # parties to agree on one platform: each sub-region, and each R&D unit beyond the first (BRIEF §2)
         active_units = np.bincount(self.rd.county[self.rd.active], minlength=len(c.counties))
         self.regional.parties = np.array([s.county.subregions for s in self.structures]) + np.maximum(0, active_units - 1)

@@ -95,7 +95,10 @@ class Observables:
         row[:, c["established_mean"]] = shares[:, 3 + n_a:].mean(axis=1)
         if len(m.provider_muni):
             reached = m.provider_reached
-            prov = self.provider_mean @ np.hstack([reached.any(axis=1)[:, None], reached])
+            anywhere = reached[:, 0].copy()
+            for a in range(1, n_a):  # faster than reached.any(axis=1) over so short an axis
+                anywhere |= reached[:, a]
+            prov = self.provider_mean @ np.column_stack([anywhere, reached]).astype(float)
             row[:, c["provider_reach"]] = prov[:, 0]
             row[:, self.provider_cols] = prov[:, 1:]
         # counts and money: per county, summed for the nation

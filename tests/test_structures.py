@@ -118,3 +118,23 @@ def test_a_county_without_a_structure_never_gets_a_platform():
     m = EBPModel(seed=1, params={"county_overrides": {"Gotland": {"structure": False}}}).run()
     assert at(m, "platform_leaders", "2015-12-01", "Gotland") == 0
     assert at(m, "functioning_structures", "2015-12-01", "Gotland") == 0
+
+
+# -- the agents are views of arrays held for all counties at once (issue "Speed for the science") -------
+def test_leader_agents_and_the_post_arrays_agree(baseline):
+    m = baseline
+    agents = m.agents_by_type[DevelopmentLeader]
+    assert len(agents) == int(m.leader_posts.occupied.sum())
+    assert sum(l.fte for l in agents) == pytest.approx(national(m, "development_leaders").iloc[-1])
+    for s in m.structures:
+        for a, group in enumerate(s.leaders):
+            assert all(l.area == a and l.structure is s for l in group)
+            assert [l.post for l in group] == sorted((l.post for l in group), key=lambda j: m.leader_posts.hired[s.index, a, j])
+
+
+def test_cheap_leaders_fill_at_most_the_posts_there_are():
+    from sim.leaders import MAX_POSTS
+    m = run_until(EBPModel(seed=1, params={"leaders": {"cost_msek_per_fte": 0.05}}), 40)
+    held = m.leader_posts.occupied.sum(axis=2)
+    assert held.max() == MAX_POSTS  # the money would pay for far more: every post of some area is held
+    assert all(len(g) <= MAX_POSTS for s in m.structures for g in s.leaders)
