@@ -8,7 +8,7 @@ keeps everything that decides the outcome in the coordinating process: proposals
 named by (seed, generation, batch), every simulation gets a seed fixed by its place in the batch, batches
 are evaluated in parallel but read back in order, and acceptance follows that order. The algorithm is the
 standard one: generation 0 samples the prior; each later generation perturbs particles drawn by weight
-with a Gaussian kernel of twice the weighted covariance, keeps proposals whose distance is within the
+with a Gaussian kernel of twice the weighted covariance (in units of each prior's width), keeps proposals whose distance is within the
 tolerance, weights them by prior / mixture of kernels, and sets the next tolerance to a quantile of the
 accepted distances. The state is written after every generation.
 """
@@ -129,8 +129,12 @@ def sim_seeds(seed: int, t: int, batch: int, n: int) -> list[int]:
     return [int(s) for s in ss.generate_state(n, dtype=np.uint32)]
 
 
-def kernel_cov(prev: Generation) -> np.ndarray:
-    cov = 2.0 * np.atleast_2d(np.cov(prev.particles.T, aweights=prev.weights))
+def kernel_cov(prev: Generation, prior: UniformPrior) -> np.ndarray:
+    """The perturbation kernel's covariance in units of each parameter's prior width: parameters whose
+    scales differ by many orders of magnitude (a population in inhabitants beside a monthly rate) would
+    otherwise give a covariance matrix that is numerically singular."""
+    scaled = prev.particles / (prior.hi - prior.lo)
+    cov = 2.0 * np.atleast_2d(np.cov(scaled.T, aweights=prev.weights))
     return cov + 1e-12 * np.eye(len(cov))
 
 
@@ -138,7 +142,8 @@ def propose(rng: np.random.Generator, prior: UniformPrior, prev: Generation, cov
     out = np.empty((0, len(prior.names)))
     while len(out) < n:
         idx = rng.choice(len(prev.particles), size=n, p=prev.weights)
-        cand = prev.particles[idx] + rng.multivariate_normal(np.zeros(len(cov)), cov, size=n)
+        step = rng.multivariate_normal(np.zeros(len(cov)), cov, size=n) * (prior.hi - prior.lo)
+        cand = prev.particles[idx] + step
         out = np.vstack([out, cand[prior.inside(cand)]])
     return out[:n]
 
@@ -163,7 +168,7 @@ def smc(simulate: Callable[[list[tuple[np.ndarray, int]]], list[np.ndarray]], pr
             t = len(state.generations)
             prev = state.generations[-1] if state.generations else None
             eps = np.inf if prev is None else float(np.quantile(prev.distances, quantile))
-            cov = None if prev is None else kernel_cov(prev)
+            cov = None if prev is None else kernel_cov(prev, prior)
             acc_theta, acc_d, acc_s, proposed, batch = [], [], [], 0, 0
             while len(acc_theta) < population:
                 if state.simulations + population > budget:
@@ -191,7 +196,9 @@ def smc(simulate: Callable[[list[tuple[np.ndarray, int]]], list[np.ndarray]], pr
             if prev is None:
                 w = np.ones(population)
             else:
-                mix = np.array([np.sum(prev.weights * multivariate_normal.pdf(prev.particles, mean=p, cov=cov))
+                # kernel densities in prior-width units: the constant Jacobian cancels in the normalised weights
+                width = prior.hi - prior.lo
+                mix = np.array([np.sum(prev.weights * multivariate_normal.pdf(prev.particles / width, mean=p / width, cov=cov))
                                 for p in particles])
                 w = prior.density(particles) / mix
             gen = Generation(t, eps, particles, w / w.sum(), np.array(acc_d), np.array(acc_s), proposed)

@@ -111,7 +111,15 @@ class KnowledgeState:
         for acc, chance in ((self._no_uptake, uptake), (self._no_consolidation, consolidation)):
             if isinstance(chance, (int, float)) and chance == 0:
                 continue
-            acc[k] *= (1.0 - np.asarray(chance, dtype=float)) ** contact if counts else 1.0 - chance * hit
+            if not counts:
+                acc[k] *= 1.0 - chance * hit
+                continue
+            fail = np.broadcast_to(1.0 - np.asarray(chance, dtype=float), contact.shape)
+            factor = np.where(hit, fail, 1.0)  # exact for 0 and 1 contacts, the common case
+            many = contact > 1
+            if many.any():
+                factor[many] = fail[many] ** contact[many]
+            acc[k] *= factor
         if initiative is True:
             self._initiative[k] |= hit
         elif initiative is not False:

@@ -248,3 +248,22 @@ def test_predict_works_on_the_shipped_calibrated_file(tmp_path):
         bad = subprocess.run([sys.executable, str(ROOT / "run.py"), "predict", str(wrong)], capture_output=True, text=True)
         assert bad.returncode == 2 and "Traceback" not in bad.stderr and str(wrong.name) in bad.stderr
         assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_abc_smc_copes_with_parameters_on_very_different_scales():
+    """A population in inhabitants beside a monthly rate: the perturbation kernel works in units of each
+    prior's width, so its covariance stays invertible and the posterior still concentrates on the truth."""
+    from calibration.abc import UniformPrior, smc
+
+    prior = UniformPrior(["inhabitants", "rate"], np.array([5_000.0, 0.001]), np.array([40_000.0, 0.01]))
+    truth = np.array([20_000.0, 0.004])
+
+    def simulate(batch):
+        return [np.array([th[0] / 40_000 + np.random.default_rng(s).normal(0, 0.005), th[1] * 100]) for th, s in batch]
+
+    state = smc(simulate, prior, observed=truth / [40_000, 0.01], sd=np.array([0.02, 0.02]), population=100,
+                generations=4, budget=3_000, seed=1, progress=False)
+    last = state.generations[-1]
+    assert len(state.generations) == 4
+    post = np.average(last.particles, axis=0, weights=last.weights)
+    assert abs(post[0] - truth[0]) < 3_000 and abs(post[1] - truth[1]) < 0.001
