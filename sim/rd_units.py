@@ -13,6 +13,7 @@ import mesa
 import numpy as np
 
 from .parameters import AREAS
+from .state import row_view
 
 
 class RDUnit(mesa.Agent):
@@ -41,21 +42,9 @@ class RDUnit(mesa.Agent):
         """Per programme area: the unit works in it (rd_units.csv)."""
         return self._all.areas[self.index]
 
-    @property
-    def staff_fte(self) -> float:
-        return float(self._all.staff_fte[self.index])
-
-    @property
-    def active(self) -> bool:
-        return bool(self._all.active[self.index])
-
-    @property
-    def linked(self) -> bool:
-        return bool(self._all.linked[self.index])
-
-    @linked.setter
-    def linked(self, value: bool) -> None:
-        self._all.linked[self.index] = value
+    staff_fte = row_view("rd", "staff_fte", float, doc="staff in FTE (dated events weaken or strengthen it)")
+    active = row_view("rd", "active", bool, doc="the unit works (not yet opened, or closed, otherwise)")
+    linked = row_view("rd", "linked", bool, writable=True, doc="the unit belongs to the county's structure")
 
     def apply_event(self, event: dict) -> None:
         """A dated change from sim/data/rd_events.csv (closure, weakening, new member ...)."""

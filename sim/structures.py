@@ -26,6 +26,7 @@ import numpy as np
 from .funding import REGIONAL, Budget
 from .leaders import MAX_POSTS, DevelopmentLeader, PlatformLeader
 from .parameters import AREAS
+from .state import row_view
 from .streams import poisson
 
 MAX_PARTIES = 32  # consent draws per county and month are of this fixed size (common random numbers)
@@ -54,13 +55,8 @@ class RegionalSupportStructure(mesa.Agent):
     def principle(self) -> str:
         return "unit" if self._all.unit[self.index] else "network"
 
-    @property
-    def exists(self) -> bool:
-        return bool(self._all.exists[self.index])
-
-    @property
-    def meetings_per_year(self) -> float:
-        return float(self._all.meetings[self.index])
+    exists = row_view("regional", "exists", bool, doc="the county has a regional support structure")
+    meetings_per_year = row_view("regional", "meetings", float, doc="joint meetings a year (network principle)")
 
     @property
     def linked(self) -> np.ndarray:
@@ -96,21 +92,10 @@ class RegionalSupportStructure(mesa.Agent):
     def n_linked(self) -> int:
         return int(self.linked.sum())
 
-    @property
-    def parties(self) -> int:
-        return int(self._all.parties[self.index])
-
-    @property
-    def consented(self) -> int:
-        return int(self._all.consented[self.index])
-
-    @property
-    def upward_reports(self) -> int:
-        return int(self._all.upward_reports[self.index])
-
-    @property
-    def time_load(self) -> float:
-        return float(self._all.time_load[self.index])
+    parties = row_view("regional", "parties", int, doc="sub-regions and further R&D units that must agree")
+    consented = row_view("regional", "consented", int, doc="parties that have agreed to one joint platform")
+    upward_reports = row_view("regional", "upward_reports", int, doc="experience reports sent up this month")
+    time_load = row_view("regional", "time_load", float, doc="share of staff time taken this month by national networks")
 
     @property
     def functioning(self) -> bool:
