@@ -50,6 +50,8 @@ class KnowledgeState:
         self.reached_month = np.full(n_municipalities, -1, dtype=np.int32)
         self.initiative_month = np.full(n_municipalities, NEVER, dtype=np.int32)  # last contact with the initiative
         self.salar_event = np.zeros(n_municipalities, dtype=bool)  # ever took part in a SALAR national event
+        # monthly chance that unsupported knowledge falls back one level, by level
+        self.loss_by_level = np.array([0.0, self.p["forgetting"], self.p["staff_turnover_loss"], self.p["established_loss"]])
         self.month = 0  # set by the model at the start of each month
         self.begin_month()
 
@@ -159,7 +161,7 @@ class KnowledgeState:
         lvl[cons] = ESTABLISHED
         if self.erosion:
             idle = (month - self.last_contact) >= self.p["memory_months"]
-            p_loss = np.choose(lvl, [0.0, self.p["forgetting"], self.p["staff_turnover_loss"], self.p["established_loss"]])
+            p_loss = self.loss_by_level.take(lvl)
             lose = idle & (u[2] < p_loss) & ~up & ~cons
             lvl[lose] -= 1
         self.initiative_month[initiative] = month
