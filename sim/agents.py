@@ -168,7 +168,7 @@ class NationalKnowledgeCentre(mesa.Agent):
         # guidance past the structure on an area it works in takes its staff's time (seed 000)
         past = (bypass @ m.county_mean.T)  # centre x county: share of the county's municipalities
         s = m.regional
-        works = (s.linked & m.leader_posts.occupied.any(axis=2)).astype(float) @ mask.T  # county x centre
+        works = (s.linked & (m.leader_posts.held > 0)).astype(float) @ mask.T  # county x centre
         s.next_load += p["staff_time_cost"] * (past.T * works / np.maximum(mask.sum(axis=1), 1)).sum(axis=1)
         # experience reported up in the last year makes the guidance fit practice better
         reports = m.upward_recent()

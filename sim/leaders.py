@@ -30,6 +30,7 @@ class LeaderPosts:
         self.model = model
         shape = (n_counties, len(AREAS), MAX_POSTS)
         self.occupied = np.zeros(shape, dtype=bool)
+        self.held = np.zeros(shape[:2], dtype=np.int64)  # (county, area) posts held: cheaper than occupied.any()
         self.fte = np.zeros(shape)
         self.competence = np.zeros(shape)
         self.hired = np.zeros(shape, dtype=np.int64)  # hiring order: the most recent post is cut first
@@ -54,6 +55,7 @@ class LeaderPosts:
             raise RuntimeError(f"no free development-leader post in area {AREAS[area]} (at most {MAX_POSTS})")
         self._hires += 1
         self.occupied[c, area, j] = True
+        self.held[c, area] += 1
         self.fte[c, area, j] = fte
         self.competence[c, area, j] = self.model.p["leaders"]["competence_start"]
         self.hired[c, area, j] = self._hires
@@ -65,6 +67,7 @@ class LeaderPosts:
     def vacate(self, c: int, area: int, j: int) -> None:
         leader = self.agent[c, area, j]
         self.occupied[c, area, j] = False
+        self.held[c, area] -= 1
         self.fte[c, area, j] = 0.0
         self.agent[c, area, j] = None
         self.model.regional.changed()

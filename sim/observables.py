@@ -103,7 +103,7 @@ class Observables:
             row[:, self.provider_cols] = prov[:, 1:]
         # counts and money: per county, summed for the nation
         s, posts = m.regional, m.leader_posts
-        staffed = posts.occupied.any(axis=2)
+        staffed = (posts.held > 0)
         per_county = np.column_stack([
             s.functioning(), s.has_platform, posts.staffed_fte().sum(axis=1), s.upward_reports,
             np.bincount(m.muni_county, weights=m.duplication_muni, minlength=len(s.unit)),

@@ -195,7 +195,7 @@ class SupportStructures:
         return 1.0 - self.time_load
 
     def functioning(self) -> np.ndarray:
-        staffed = self.model.leader_posts.occupied.any(axis=2)
+        staffed = self.model.leader_posts.held > 0
         return self.has_platform & (self.money[:, 0] > 0) & (self.linked & staffed).any(axis=1)
 
     def end_platform(self, c: int) -> None:
@@ -297,7 +297,7 @@ class SupportStructures:
             posts.vacate(c, a, j)  # the post stays funded and is refilled below
         target = self.target_fte()
         staffed = posts.staffed_fte()
-        cut = (staffed > target + 1e-9) & posts.occupied.any(axis=2) & (u[:, :, 0] < p["layoff_rate"])
+        cut = (staffed > target + 1e-9) & (posts.held > 0) & (u[:, :, 0] < p["layoff_rate"])
         for c, a in zip(*np.nonzero(cut)):
             last = int(np.argmax(np.where(posts.occupied[c, a], posts.hired[c, a], -1)))
             excess = staffed[c, a] - target[c, a]
@@ -305,7 +305,7 @@ class SupportStructures:
                 posts.fte[c, a, last] -= excess  # less money: the last post is cut to part time rather than ended
             else:
                 posts.vacate(c, a, last)
-        hire = ~cut & (target - staffed > 0.05) & (u[:, :, 0] < p["hire_rate"]) & ~posts.occupied.all(axis=2)
+        hire = ~cut & (target - staffed > 0.05) & (u[:, :, 0] < p["hire_rate"]) & ~(posts.held == MAX_POSTS)
         for c, a in zip(*np.nonzero(hire)):
             DevelopmentLeader(m, m.structures[c], int(a), fte=min(1.0, target[c, a] - staffed[c, a]))
 
