@@ -60,6 +60,8 @@ class Observables:
         self.count_cols = [self.col[n] for n in ("functioning_structures", "platform_leaders", "development_leaders",
                                                  "upward_reports", "duplication")]
         self.place_sizes = np.concatenate([[model.n_municipalities], model.county_sizes])
+        self._per_muni = np.zeros((model.n_municipalities, 3 + 2 * len(AREAS)))
+        self._per_county = np.zeros((n_c, 8 + len(AREAS)))
         self.muni_count = np.vstack([np.ones(model.n_municipalities), model.county_mean > 0]).astype(float)
         self.provider_mean = self._mean_matrix(self.provider_county, n_c)
 
@@ -87,8 +89,12 @@ class Observables:
         c = self.col
         n_a = len(AREAS)
         # shares of municipalities: one matrix product for the nation and every county
-        per_muni = np.hstack([np.column_stack([kn.reached, (month - kn.initiative_month) < 12, kn.salar_event]),
-                              kn.level >= USING, kn.level >= ESTABLISHED])
+        per_muni = self._per_muni  # municipalities x (reached, last 12 months, SALAR, using by area, established by area)
+        per_muni[:, 0] = kn.reached
+        per_muni[:, 1] = (month - kn.initiative_month) < 12
+        per_muni[:, 2] = kn.salar_event
+        np.greater_equal(kn.level, USING, out=per_muni[:, 3:3 + n_a])
+        np.greater_equal(kn.level, ESTABLISHED, out=per_muni[:, 3 + n_a:])
         shares = (self.muni_count @ per_muni) / self.place_sizes[:, None]  # exact counts, then shares
         row[:, self.share_cols] = shares
         row[:, c["adoption_mean"]] = shares[:, 3:3 + n_a].mean(axis=1)
@@ -104,11 +110,17 @@ class Observables:
         # counts and money: per county, summed for the nation
         s, posts = m.regional, m.leader_posts
         staffed = (posts.held > 0)
-        per_county = np.column_stack([
-            s.functioning(), s.has_platform, posts.staffed_fte().sum(axis=1), s.upward_reports,
-            np.bincount(m.muni_county, weights=m.duplication_muni, minlength=len(s.unit)),
-            s.state / 12.0, s.principals / 12.0, s.full_cost / 12.0, s.linked & staffed])
-        totals = self._totals(per_county.astype(float))
+        per_county = self._per_county
+        per_county[:, 0] = s.functioning()
+        per_county[:, 1] = s.has_platform
+        per_county[:, 2] = posts.staffed_fte().sum(axis=1)
+        per_county[:, 3] = s.upward_reports
+        per_county[:, 4] = np.bincount(m.muni_county, weights=m.duplication_muni, minlength=len(s.unit))
+        per_county[:, 5] = s.state / 12.0
+        per_county[:, 6] = s.principals / 12.0
+        per_county[:, 7] = s.full_cost / 12.0
+        per_county[:, 8:] = s.linked & staffed
+        totals = self._totals(per_county)
         row[:, self.count_cols] = totals[:, :5]
         row[:, self.linked_cols] = totals[:, 8:]
         state, principals, full = totals[:, 5], totals[:, 6], totals[:, 7]
