@@ -138,12 +138,7 @@ def main(argv) -> int:
           seconds=round(elapsed, 1))
     print((out / "fit_report.md").read_text(encoding="utf-8"))
     if args.publish:
-        for name in ("calibrated.yaml", "fit_report.md"):  # each replaced whole: a reader sees old or new
-            target = Path(cfg["file"]).parent / name
-            tmp = target.with_name(f".{name}.partial")
-            tmp.write_bytes((out / name).read_bytes())
-            os.replace(tmp, target)
-        print(f"published: calibrated.yaml and fit_report.md in {Path(cfg['file']).parent}")
+        publish(out, Path(cfg["file"]).parent)
     extra = f" + {len(tables['contrast_runs'])} paired contrast runs" if "contrast_runs" in tables else ""
     print(f"{state.simulations} simulations (+{cfg['predictive']} posterior predictive runs{extra}) in {elapsed:.0f} s; "
           f"results in {out}")
@@ -291,3 +286,26 @@ def _write_prediction(args, cfg, runs, base, reader: Reader) -> int:
                                                   calibration_file=str(args.calibration.resolve()), status="complete",
                                                   observable=args.observable, county=args.county, draws=len(runs)))
     return 0
+
+
+def publish(out: Path, where: Path) -> None:
+    """Copy the posterior, the fit report and its two figures beside the config (for the shipped calibration,
+    into calibration/), the report's links pointing at the copies; each file is replaced whole."""
+    from .calibrate import in_repository
+
+    report = (out / "fit_report.md").read_text(encoding="utf-8")
+    report = report.replace(f"`calibration: {in_repository(out / 'calibrated.yaml')}`",
+                            f"`calibration: {in_repository(where / 'calibrated.yaml')}`")
+    report = report.replace("Plots: `posterior.png` (marginal and pairwise posteriors), `fit.png` (fitted",
+                            "Plots: [fit_report_posterior.png](fit_report_posterior.png) (marginal and pairwise "
+                            "posteriors), [fit_report_fit.png](fit_report_fit.png) (fitted")
+    files = {"calibrated.yaml": (out / "calibrated.yaml").read_bytes(), "fit_report.md": report.encode("utf-8"),
+             "fit_report_posterior.png": (out / "posterior.png").read_bytes(),
+             "fit_report_fit.png": (out / "fit.png").read_bytes()}
+    for name, data in files.items():
+        target = where / name
+        tmp = target.with_name(f".{name}.partial")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    print(f"published: {', '.join(files)} in {where}")
+

@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sim.views.labels import label, unit  # noqa: E402
 from sim.views.style import PALETTE, save_figure, year_axis  # noqa: E402
 
 from .abc import ABCState, UniformPrior  # noqa: E402
@@ -154,7 +155,9 @@ def plot_fit(runs, reader: Reader, targets, base, out: Path) -> None:
             if (t.observable, t.county) == (o, county):
                 ax.errorbar(pd.Timestamp(t.date + "-01"), t.value, yerr=1.645 * t.sd if t.kind == "normal" else 0,
                             fmt="o", color=PALETTE[5], capsize=4, label="reported (±90 % assumed if normal)")
-        ax.set_title(f"{o} ({county})", fontsize=10)
+        ax.set_title(f"{label(o)} ({county})", fontsize=10)
+        ax.set_ylabel(unit(o) or "value", fontsize=9)
+        ax.set_xlabel("year", fontsize=9)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
         year_axis(ax, every=3)

@@ -190,9 +190,13 @@ def test_calibrate_writes_posterior_report_and_calibrated_file(finished):
     assert set(ident["parameter"]) == {"structure.platform_hire_rate", "salar.attend_prob.information"}
     assert set(ident["verdict"]) <= {"pinned by the data", "partly constrained", "prior-driven"}
     assert ((ident["width_ratio"] > 0) & (ident["sd_ratio"] > 0)).all()
-    # --publish: the two files a scenario and a reader use, beside the config (here the test's folder)
-    for name in ("calibrated.yaml", "fit_report.md"):
-        assert (out.parent / name).read_bytes() == (out / name).read_bytes(), name
+    # --publish: what a scenario and a reader use, beside the config (here the test's folder), the report's
+    # links pointing at the published copies
+    assert (out.parent / "calibrated.yaml").read_bytes() == (out / "calibrated.yaml").read_bytes()
+    assert (out.parent / "fit_report_fit.png").read_bytes() == (out / "fit.png").read_bytes()
+    assert (out.parent / "fit_report_posterior.png").read_bytes() == (out / "posterior.png").read_bytes()
+    published = (out.parent / "fit_report.md").read_text(encoding="utf-8")
+    assert "[fit_report_fit.png](fit_report_fit.png)" in published and str(out.name) + "/calibrated.yaml" not in published
     assert "published" in stdout
     man = json.loads((out / "manifest.json").read_text())
     assert man["status"] == "complete" and man["simulations"] <= 200
