@@ -152,7 +152,8 @@ def test_shipped_config_is_valid():
 
     cfg = load_config(ROOT / "sensitivity" / "decisive_assumptions.yaml")
     assert {o.name for o in cfg.outcomes} == {"adoption_2020", "unit_minus_network", "phased_minus_original"}
-    assert len(cfg.names) > 50 and total_runs(cfg) < 1000
+    # 4.55 runs/s measured on two cores (sensitivity/decisive_assumptions.md): at most 5,000 runs stay under 20 minutes
+    assert len(cfg.names) > 50 and total_runs(cfg) <= 5000
 
 
 def test_ema_workbench_notebook_executes():
