@@ -150,7 +150,8 @@ def cmd_run(argv) -> int:
         return 130
     try:
         tables = build(Store(out, scenario, model_shape(scenario)), timeseries=args.timeseries,
-                       plots=not args.no_plots, workers=workers if args.executor == "local" else 1)
+                       plots=not args.no_plots, workers=workers if args.executor == "local" else 1,
+                       progress=not args.quiet)
         if status["status"] == "complete":
             set_status(out, "complete")  # only now: the tables are in place
     except OSError as e:

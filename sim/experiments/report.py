@@ -70,7 +70,8 @@ def _atomic(path: Path):
         tmp.unlink(missing_ok=True)
 
 
-def build(store, timeseries: str = "all", plots: bool = True, workers: int = 1) -> dict[str, pd.DataFrame]:
+def build(store, timeseries: str = "all", plots: bool = True, workers: int = 1,
+          progress: bool = False) -> dict[str, pd.DataFrame]:
     """Write summary.csv, comparison.csv, timeseries.parquet and (with `plots`) plots/ into the store's folder;
     the plots are drawn by `workers` processes."""
     sc = store.scenario
@@ -101,7 +102,7 @@ def build(store, timeseries: str = "all", plots: bool = True, workers: int = 1) 
     if plots:
         from ..views.results import plot_ensemble  # matplotlib is loaded only when plots are drawn
 
-        plot_ensemble(store, reps, dates, pl, names, workers=workers)
+        plot_ensemble(store, reps, dates, pl, names, workers=workers, progress=progress)
     return {"summary": summary, "comparison": comparison}
 
 

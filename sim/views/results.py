@@ -33,16 +33,23 @@ REFERENCE_COLOUR = "#000000"
 WARN_COLOUR = "#B00000"
 
 
-def plot_ensemble(store, reps, dates, pl, names, workers: int = 1) -> list[Path]:
+def plot_ensemble(store, reps, dates, pl, names, workers: int = 1, progress: bool = False) -> list[Path]:
     """Draw every plot of the ensemble into ``plots/``; with `workers` > 1, this process and `workers` - 1
     helper processes draw them together (each figure is drawn whole by one process, so the files are the
-    same whichever process drew them). Returns the paths in a fixed order."""
+    same whichever process drew them). A progress bar counts the figures. Returns the paths in a fixed order."""
+    from tqdm import tqdm
+
     (store.folder / "plots").mkdir(exist_ok=True)
     jobs = figures(store.scenario, reps)
     helpers = min(workers, len(jobs)) - 1
-    if helpers < 1:
-        return [draw(store, reps, dates, pl, names, job) for job in jobs]
-    return _draw_together(store, reps, dates, pl, names, jobs, helpers)
+    with tqdm(total=len(jobs), desc="plots", unit="figure", disable=not progress, dynamic_ncols=True) as bar:
+        if helpers < 1:
+            out = []
+            for job in jobs:
+                out.append(draw(store, reps, dates, pl, names, job))
+                bar.update()
+            return out
+        return _draw_together(store, reps, dates, pl, names, jobs, helpers, bar)
 
 
 def figures(sc, reps) -> list[tuple[str, str]]:
@@ -74,7 +81,7 @@ def _helper_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _draw_together(store, reps, dates, pl, names, jobs, helpers) -> list[Path]:
+def _draw_together(store, reps, dates, pl, names, jobs, helpers, bar) -> list[Path]:
     """The helpers take jobs from the front of the list (the slow ones), this process from the back, until
     none is left. A fresh (forkserver) process imports the plotting library but not the model."""
     import multiprocessing
@@ -94,9 +101,11 @@ def _draw_together(store, reps, dates, pl, names, jobs, helpers) -> list[Path]:
                 if queue:
                     i, job = queue.pop()
                     out[i] = draw(store, reps, dates, pl, names, job)
+                    bar.update()
                 done, _ = wait(list(pending), timeout=0 if queue else None, return_when=FIRST_COMPLETED)
                 for f in done:
                     out[pending.pop(f)] = f.result()
+                    bar.update()
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
