@@ -97,7 +97,7 @@ class KnowledgeState:
         contact = np.asarray(contact)
         counts = contact.dtype != bool
         if not isinstance(structure, bool):  # some contacts came through the structure, others not: each part
-            via = np.broadcast_to(np.asarray(structure, dtype=bool), contact.shape)
+            via = np.asarray(structure, dtype=bool)  # broadcastable to contact
             if via.all() or not via.any():
                 structure = bool(via.flat[0])
         if not isinstance(structure, bool):
@@ -116,11 +116,11 @@ class KnowledgeState:
             if not counts:
                 acc[k] *= 1.0 - chance * hit
                 continue
-            fail = np.broadcast_to(1.0 - np.asarray(chance, dtype=float), contact.shape)
+            fail = 1.0 - np.asarray(chance, dtype=float)
             factor = np.where(hit, fail, 1.0)  # exact for 0 and 1 contacts, the common case
             many = contact > 1
             if many.any():
-                factor[many] = fail[many] ** contact[many]
+                factor = np.where(many, fail ** contact, factor)
             acc[k] *= factor
         if initiative is True:
             self._initiative[k] |= hit

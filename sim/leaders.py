@@ -44,8 +44,10 @@ class LeaderPosts:
 
     # -- hiring and leaving ------------------------------------------------------------------------
     def free_post(self, c: int, area: int) -> int | None:
-        free = np.flatnonzero(~self.occupied[c, area])
-        return int(free[0]) if free.size else None
+        """The first free post of the area, or None when all are held."""
+        if self.held[c, area] >= MAX_POSTS:
+            return None
+        return int(np.argmin(self.occupied[c, area]))  # the first False
 
     def fill(self, leader: "DevelopmentLeader", fte: float) -> int:
         """Put a new leader in the first free post of its area (the caller checked there is one)."""
