@@ -53,6 +53,7 @@ class KnowledgeState:
         # monthly chance that unsupported knowledge falls back one level, by level
         self.loss_by_level = np.array([0.0, self.p["forgetting"], self.p["staff_turnover_loss"], self.p["established_loss"]])
         self.month = 0  # set by the model at the start of each month
+        self.part = np.ones(n_municipalities, dtype=bool)  # set each month by set_participation
         self.begin_month()
 
     def take_part(self, u: np.ndarray) -> np.ndarray:
@@ -72,14 +73,18 @@ class KnowledgeState:
         self.last_contact[self.level > UNAWARE] = 0  # supported when the run starts
 
     def begin_month(self) -> None:
-        # contacts are gathered by what they need to count at the end of the month (see `expose`):
-        # [nothing more, the municipality's participation, participation and a resource person]
-        shape = (3,) + self.level.shape
+        shape = self.level.shape
         self._contact = np.zeros(shape, dtype=bool)
         self._no_uptake = np.ones(shape)
         self._no_consolidation = np.ones(shape)
         self._initiative = np.zeros(shape, dtype=bool)
+        self._structure = np.zeros(shape, dtype=bool)
         self._refresh = np.zeros(shape, dtype=bool)
+
+    def set_participation(self, u: np.ndarray) -> None:
+        """This month, which municipalities find the staff to take part in contacts (one uniform each, drawn
+        at the start of the month): a contact counts only where u < capacity, whatever the area."""
+        self.part = u < self.capacity
 
     def expose(self, contact, uptake=0.0, consolidation=0.0, initiative=True, structure=False, refresh=True,
                taken=False) -> None:
@@ -90,68 +95,62 @@ class KnowledgeState:
         pair to USING / a USING pair to ESTABLISHED — a number, or an array broadcastable to `contact`;
         initiative: the contact is an activity of the initiative (counts as reach), bool or array;
         structure: it came through the regional support structure, and so reaches only a municipality
-        with a resource person (``has_link``), bool or array; refresh: the contact is support that keeps knowledge from
-        eroding (imitating peers is not); taken: the channel has already drawn whether the municipality
-        took part (SALAR attendance). Contacts are only gathered here and applied together in `end_month`.
+        with a resource person (``has_link``), bool or array; refresh: the contact is support that keeps
+        knowledge from eroding (imitating peers is not); taken: the channel has already drawn whether the
+        municipality took part (SALAR attendance), otherwise it counts only where the municipality takes part
+        this month (``set_participation``). Contacts are gathered here and applied together in `end_month`.
         """
         contact = np.asarray(contact)
         counts = contact.dtype != bool
-        if not isinstance(structure, bool):  # some contacts came through the structure, others not: each part
-            via = np.asarray(structure, dtype=bool)  # broadcastable to contact
-            if via.all() or not via.any():
-                structure = bool(via.flat[0])
-        if not isinstance(structure, bool):
-            for part, flag in ((via, True), (~via, False)):
-                self.expose(contact * part if counts else contact & part, uptake, consolidation, initiative, flag,
-                            refresh, taken)
-            return
-        if taken and structure:
-            raise ValueError("a contact that was taken part in cannot also need a resource person")
-        k = 0 if taken else (2 if structure else 1)
         hit = contact > 0 if counts else contact
-        self._contact[k] |= hit
+        via = structure if isinstance(structure, bool) else np.asarray(structure, dtype=bool)
+        if taken:
+            if np.any(via):
+                raise ValueError("a contact that was taken part in cannot also need a resource person")
+        elif via is False:
+            hit = hit & self.part[:, None]
+        elif via is True:
+            hit = hit & (self.part & self.has_link)[:, None]
+        else:
+            hit = hit & self.part[:, None] & (self.has_link[:, None] | ~via)
+        self._contact |= hit
         for acc, chance in ((self._no_uptake, uptake), (self._no_consolidation, consolidation)):
             if isinstance(chance, (int, float)) and chance == 0:
                 continue
             if not counts:
-                acc[k] *= 1.0 - chance * hit
+                acc *= 1.0 - chance * hit
                 continue
             fail = 1.0 - np.asarray(chance, dtype=float)
             factor = np.where(hit, fail, 1.0)  # exact for 0 and 1 contacts, the common case
-            many = contact > 1
+            many = hit & (contact > 1)
             if many.any():
                 factor = np.where(many, fail ** contact, factor)
-            acc[k] *= factor
+            acc *= factor
         if initiative is True:
-            self._initiative[k] |= hit
+            self._initiative |= hit
         elif initiative is not False:
-            self._initiative[k] |= hit & initiative
+            self._initiative |= hit & initiative
+        if via is True:
+            self._structure |= hit
+        elif via is not False:
+            self._structure |= hit & via
         if refresh:
-            self._refresh[k] |= hit
+            self._refresh |= hit
 
-    def _apply_contacts(self, month: int, take_part: np.ndarray):
-        """This month's contacts as arrays: contacted, P(no uptake), P(no consolidation), initiative rows.
-
-        take_part: one uniform per municipality; a contact counts only where u < capacity (the municipality
-        found the staff to take part this month, whatever the area)."""
-        part = take_part < self.capacity
-        keep = np.stack([np.ones_like(part), part, part & self.has_link])[:, :, None]  # (3, municipalities, 1)
-        kept = self._contact & keep
-        contact = kept.any(axis=0)
-        no_uptake = np.where(keep, self._no_uptake, 1.0).prod(axis=0)
-        no_consolidation = np.where(keep, self._no_consolidation, 1.0).prod(axis=0)
-        by_area = (self._initiative & keep).any(axis=0)
+    def _apply_contacts(self, month: int):
+        """This month's contacts as arrays: contacted, P(no uptake), P(no consolidation), initiative rows."""
+        by_area = self._initiative
         initiative = by_area[:, 0].copy()
         for a in range(1, by_area.shape[1]):  # faster than .any(axis=1) over so short an axis
             initiative |= by_area[:, a]
-        self.last_structure[kept[2]] = month
-        self.last_contact[(self._refresh & keep).any(axis=0)] = month
-        return contact, no_uptake, no_consolidation, initiative
+        self.last_structure[self._structure] = month
+        self.last_contact[self._refresh] = month
+        return self._contact, self._no_uptake, self._no_consolidation, initiative
 
     def end_month(self, month: int, u: np.ndarray) -> None:
-        """Apply this month's transitions. u: uniforms of shape (4, n_municipalities, n_areas)."""
+        """Apply this month's transitions. u: uniforms of shape (3, n_municipalities, n_areas)."""
         lvl = self.level
-        c, no_uptake, no_consolidation, initiative = self._apply_contacts(month, u[3][:, 0])
+        c, no_uptake, no_consolidation, initiative = self._apply_contacts(month)
         # the order matters: a first contact makes a pair aware, and the same month's support may move it on
         lvl[(lvl == UNAWARE) & c] = AWARE
         p_up = (1.0 - no_uptake) * self.absorption[:, None] * self.area_open[None, :]

@@ -215,13 +215,16 @@ class EBPModel(mesa.Model):
         self.month = self.steps - 1
         self.year = self.date_of(self.month).year
         self.knowledge.month = self.month
+        # the month's transitions and who takes part, drawn at once (the same numbers whenever they are drawn)
+        u_knowledge = self.streams("knowledge").random((4,) + self.knowledge.level.shape)
+        self.knowledge.set_participation(u_knowledge[3][:, 0])
         self.county_using = self.county_mean @ (self.knowledge.level >= USING)  # county x area, start of month
         self.regional.step()
         self.rd.run_activities()
         University.teach(self)
         NationalKnowledgeCentre.publish_guidance(self)
         peer_imitation_and_broadcast(self)
-        self.knowledge.end_month(self.month, self.streams("knowledge").random((4,) + self.knowledge.level.shape))
+        self.knowledge.end_month(self.month, u_knowledge[:3])
         PrivateProvider.receive_knowledge(self)
         self.observables.record(self.month)
         self.duplication_muni[:] = 0.0
