@@ -155,7 +155,8 @@ class NationalKnowledgeCentre(mesa.Agent):
         if not m.p["channels"]["centres"] or not centres:
             return
         mask = m.centre_areas  # centre x area it works in, 0/1
-        publish &= (m.centre_founded <= m.year) & (mask.sum(axis=1) > 0)
+        areas = mask.sum(axis=1)
+        publish &= (m.centre_founded <= m.year) & (areas > 0)
         reached = (u[0] < p["reach"]) & publish[:, None]
         via = reached & (u[1] < p["via_structure"])
         bypass = reached & ~via
@@ -169,7 +170,7 @@ class NationalKnowledgeCentre(mesa.Agent):
         past = (bypass @ m.county_mean.T)  # centre x county: share of the county's municipalities
         s = m.regional
         works = (s.linked & (m.leader_posts.held > 0)).astype(float) @ mask.T  # county x centre
-        s.next_load += p["staff_time_cost"] * (past.T * works / np.maximum(mask.sum(axis=1), 1)).sum(axis=1)
+        s.next_load += p["staff_time_cost"] * (past.T * works / np.maximum(areas, 1)).sum(axis=1)
         # experience reported up in the last year makes the guidance fit practice better
         reports = m.upward_recent()
         relevance = 1.0 + p["relevance_gain"] * reports / (reports + p["relevance_reports"])

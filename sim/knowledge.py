@@ -52,7 +52,6 @@ class KnowledgeState:
         self.salar_event = np.zeros(n_municipalities, dtype=bool)  # ever took part in a SALAR national event
         # monthly chance that unsupported knowledge falls back one level, by level
         self.loss_by_level = np.array([0.0, self.p["forgetting"], self.p["staff_turnover_loss"], self.p["established_loss"]])
-        self.month = 0  # set by the model at the start of each month
         self.part = np.ones(n_municipalities, dtype=bool)  # set each month by set_participation
         self.begin_month()
 
@@ -84,7 +83,7 @@ class KnowledgeState:
     def set_participation(self, u: np.ndarray) -> None:
         """This month, which municipalities find the staff to take part in contacts (one uniform each, drawn
         at the start of the month): a contact counts only where u < capacity, whatever the area."""
-        self.part = u < self.capacity
+        self.part = self.take_part(u)
 
     def expose(self, contact, uptake=0.0, consolidation=0.0, initiative=True, structure=False, refresh=True,
                taken=False) -> None:

@@ -121,8 +121,7 @@ class PlatformLeader(mesa.Agent):
         self.hired_month = model.month
 
     def leave(self) -> None:
-        self.model.regional.end_platform(self.structure.index)
-        self.model.regional.changed()
+        self.model.regional.end_platform(self.structure.index)  # also marks the ties picture stale
         self.remove()
 
 

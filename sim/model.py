@@ -214,7 +214,6 @@ class EBPModel(mesa.Model):
     def step(self) -> None:
         self.month = self.steps - 1
         self.year = self.date_of(self.month).year
-        self.knowledge.month = self.month
         # the month's transitions and who takes part, drawn at once (the same numbers whenever they are drawn)
         u_knowledge = self.streams("knowledge").random((4,) + self.knowledge.level.shape)
         self.knowledge.set_participation(u_knowledge[3][:, 0])

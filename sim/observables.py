@@ -47,10 +47,8 @@ class Observables:
         self.col = {n: i for i, n in enumerate(self.names)}
         self.cumulative_spending = np.zeros(n_places)
         self.provider_county = model.muni_county[model.provider_muni] if len(model.provider_muni) else np.zeros(0, int)
-        self.providers_per_county = np.bincount(self.provider_county, minlength=len(model.structures))
         n_c = len(model.structures)
         # place-by-unit averaging matrices: row 0 the nation, rows 1.. the counties
-        self.muni_mean = self._mean_matrix(model.muni_county, n_c)
         self.adoption_cols = [self.col[f"adoption_{a}"] for a in AREAS]
         self.established_cols = [self.col[f"established_{a}"] for a in AREAS]
         self.provider_cols = [self.col[f"provider_reach_{a}"] for a in AREAS]

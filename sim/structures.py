@@ -103,11 +103,11 @@ class RegionalSupportStructure(mesa.Agent):
         return bool(self._all.functioning()[self.index])
 
     def field_proximity(self) -> float:
-        return self.model.p["structure"]["field_proximity"][self.principle]
+        return float(self._all.field_proximity()[self.index])
 
     def staff_time(self) -> float:
         """Share of the staff's time left for the county's own work this month."""
-        return 1.0 - self.time_load
+        return float(self._all.staff_time()[self.index])
 
     def readiness(self) -> float:
         return float(self._all.readiness[self.index])
@@ -253,7 +253,7 @@ class SupportStructures:
             self.has_platform[c] = True
             m.platform_hires += 1
             self.on_platform_start(c)
-        self.changed()
+            self.changed()
 
     def on_platform_start(self, c: int) -> None:
         """A platform leader ties the county's universities, fixed areas and - where the R&D environment is

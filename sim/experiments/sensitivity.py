@@ -29,7 +29,7 @@ from tqdm import tqdm
 from ..parameters import flat_spec
 from . import sensitivity_analysis as sa
 from .evaluate import read_outcomes
-from .manifest import manifest, read_manifest
+from .manifest import manifest, read_manifest, write_manifest_file
 from .sensitivity_config import Config, parse_config
 from .scenario import ScenarioError
 
@@ -251,9 +251,7 @@ def write_manifest(folder: Path, cfg: Config, status: str, **extra) -> None:
     data = manifest(cfg.raw, [cfg.scenario.seed + r for r in range(cfg.replicates)], status=status,
                     config_file=cfg.file, config_digest=cfg.digest(), parameters=dict(zip(cfg.names, cfg.bounds)),
                     excluded=cfg.excluded, libraries=_versions(("SALib", "ema_workbench")), **extra)
-    tmp = folder / ".manifest.json.partial"
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, folder / "manifest.json")
+    write_manifest_file(folder, data)
 
 
 def _sessions(folder: Path) -> list:

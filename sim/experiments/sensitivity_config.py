@@ -28,7 +28,7 @@ from pathlib import Path
 from ..parameters import SPEC, flat_spec, plausible_range
 from .evaluate import Outcome, check_months, month_index, parse_outcome  # noqa: F401
 from .levers import VARIANTS
-from .scenario import _NOTHING, Scenario, ScenarioError, _unknown, parse, read_yaml
+from .scenario import _NOTHING, Scenario, ScenarioError, _int, _unknown, parse, read_yaml
 
 TOP_KEYS = ("name", "description", "period", "seed", "replicates", "base", "variants", "outcomes", "parameters",
             "undeclared", "method")
@@ -77,12 +77,6 @@ class Config:
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(self.raw, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _int(file, path, value, lo):
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-        raise ScenarioError(file, path, value, f"a whole number >= {lo}")
-    return value
 
 
 def is_assumption(p) -> bool:
