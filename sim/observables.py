@@ -37,6 +37,19 @@ COUNTS = {"functioning_structures", "platform_leaders", "development_leaders", "
           "principal_spending", "upward_reports", "duplication"} | {f"linked_{a}" for a in AREAS}
 
 
+def _runs(columns: list[int], start: int = 0) -> list[tuple[slice, slice]]:
+    """(destination, source) slice pairs copying source columns start, start+1, ... to `columns`, one pair
+    per run of consecutive destination columns: a few slice copies instead of fancy indexing each month."""
+    out, i = [], 0
+    while i < len(columns):
+        j = i + 1
+        while j < len(columns) and columns[j] == columns[j - 1] + 1:
+            j += 1
+        out.append((slice(columns[i], columns[j - 1] + 1), slice(start + i, start + j)))
+        i = j
+    return out
+
+
 class Observables:
     names = list(OBSERVABLES)
 
@@ -47,21 +60,32 @@ class Observables:
         self.col = {n: i for i, n in enumerate(self.names)}
         self.cumulative_spending = np.zeros(n_places)
         self.provider_county = model.muni_county[model.provider_muni] if len(model.provider_muni) else np.zeros(0, int)
-        n_c = len(model.structures)
-        # place-by-unit averaging matrices: row 0 the nation, rows 1.. the counties
-        self.adoption_cols = [self.col[f"adoption_{a}"] for a in AREAS]
-        self.established_cols = [self.col[f"established_{a}"] for a in AREAS]
-        self.provider_cols = [self.col[f"provider_reach_{a}"] for a in AREAS]
-        self.linked_cols = [self.col[f"linked_{a}"] for a in AREAS]
-        self.share_cols = [self.col[n] for n in ("reach_any", "reach_12m", "salar_event_share")] + \
-            self.adoption_cols + self.established_cols
-        self.count_cols = [self.col[n] for n in ("functioning_structures", "platform_leaders", "development_leaders",
-                                                 "upward_reports", "duplication")]
-        self.place_sizes = np.concatenate([[model.n_municipalities], model.county_sizes])
-        self._per_muni = np.zeros((model.n_municipalities, 3 + 2 * len(AREAS)))
-        self._per_county = np.zeros((n_c, 8 + len(AREAS)))
-        self.muni_count = np.vstack([np.ones(model.n_municipalities), model.county_mean > 0]).astype(float)
+        n_c, n_a, n_m = len(model.structures), len(AREAS), model.n_municipalities
+        c = self.col
+        self.place_sizes = np.concatenate([[n_m], model.county_sizes])
+        # counts of municipalities by place (row 0 the nation): reached, last 12 months, SALAR, using and
+        # established by area; every count is exact, so shares are the same whichever way they are counted
+        self._counts = np.zeros((n_places, 3 + 2 * n_a))
+        self._shares = np.zeros_like(self._counts)
+        self._flags = np.zeros((3, n_m), dtype=bool)  # reached, last 12 months, SALAR, by municipality
+        self._flag_cell = (np.arange(3)[:, None] * n_c + model.muni_county).ravel()  # (flag, county) bins
+        # (county, area, level) bins of every municipality-area: one bincount gives all level counts
+        self._level_cell = ((model.muni_county[:, None] * n_a + np.arange(n_a)) * 4).ravel()
+        self._share_runs = _runs([c[n] for n in ("reach_any", "reach_12m", "salar_event_share")]
+                                 + [c[f"adoption_{a}"] for a in AREAS] + [c[f"established_{a}"] for a in AREAS])
+        self._using, self._established = slice(3, 3 + n_a), slice(3 + n_a, 3 + 2 * n_a)
+        # per county (rows 1..) and summed for the nation (row 0): the columns below, then money, then linked areas
+        count_names = ["functioning_structures", "platform_leaders", "development_leaders", "upward_reports",
+                       "duplication"]
+        self._totals = np.zeros((n_places, 8 + n_a))
+        self._count_runs = _runs([c[n] for n in count_names])
+        self._linked_runs = _runs([c[f"linked_{a}"] for a in AREAS], start=8)
+        self._provider_runs = _runs([c["provider_reach"]] + [c[f"provider_reach_{a}"] for a in AREAS])
+        n_p = len(model.provider_muni)
         self.provider_mean = self._mean_matrix(self.provider_county, n_c)
+        self._provider_any = np.zeros(n_p, dtype=bool)
+        self._provider_flags = np.zeros((n_p, 1 + n_a), dtype=bool)  # reached anywhere, then by area
+        self._provider_shares = np.zeros((n_places, 1 + n_a))
 
     @staticmethod
     def _mean_matrix(county: np.ndarray, n_counties: int) -> np.ndarray:
@@ -76,60 +100,69 @@ class Observables:
             out[1:] = np.where(sizes > 0, out[1:] / np.maximum(sizes, 1), np.nan)
         return out
 
-    def _totals(self, per_county: np.ndarray) -> np.ndarray:
-        """The nation (row 0: the sum) and each county, of per-county quantities (counties x k)."""
-        return np.vstack([per_county.sum(axis=0, keepdims=True), per_county])
-
     def record(self, month: int) -> None:
         m = self.model
         kn = m.knowledge
         row = self.values[month]
         c = self.col
-        n_a = len(AREAS)
-        # shares of municipalities: one matrix product for the nation and every county
-        per_muni = self._per_muni  # municipalities x (reached, last 12 months, SALAR, using by area, established by area)
-        per_muni[:, 0] = kn.reached
-        per_muni[:, 1] = (month - kn.initiative_month) < 12
-        per_muni[:, 2] = kn.salar_event
-        np.greater_equal(kn.level, USING, out=per_muni[:, 3:3 + n_a])
-        np.greater_equal(kn.level, ESTABLISHED, out=per_muni[:, 3 + n_a:])
-        shares = (self.muni_count @ per_muni) / self.place_sizes[:, None]  # exact counts, then shares
-        row[:, self.share_cols] = shares
-        row[:, c["adoption_mean"]] = shares[:, 3:3 + n_a].mean(axis=1)
-        row[:, c["established_mean"]] = shares[:, 3 + n_a:].mean(axis=1)
+        n_c = len(m.structures)
+        # shares of municipalities: exact counts by bincount for every county, summed for the nation
+        counts, shares = self._counts, self._shares
+        flags = self._flags
+        flags[0] = kn.reached
+        np.less(month - kn.initiative_month, 12, out=flags[1])
+        flags[2] = kn.salar_event
+        counts[1:, :3] = np.bincount(self._flag_cell, weights=flags.ravel(), minlength=3 * n_c).reshape(3, n_c).T
+        by_level = np.bincount(self._level_cell + kn.level.ravel(), minlength=n_c * len(AREAS) * 4)
+        by_level = by_level.reshape(n_c, len(AREAS), 4)
+        np.add(by_level[:, :, USING], by_level[:, :, ESTABLISHED], out=counts[1:, self._using], casting="unsafe")
+        counts[1:, self._established] = by_level[:, :, ESTABLISHED]
+        np.add.reduce(counts[1:], axis=0, out=counts[0])
+        np.divide(counts, self.place_sizes[:, None], out=shares)
+        for dst, src in self._share_runs:
+            row[:, dst] = shares[:, src]
+        n_a = len(AREAS)  # the means as np.mean takes them: the sum along the row, then divided by the count
+        np.divide(np.add.reduce(shares[:, self._using], axis=1), n_a, out=row[:, c["adoption_mean"]])
+        np.divide(np.add.reduce(shares[:, self._established], axis=1), n_a, out=row[:, c["established_mean"]])
         if len(m.provider_muni):
             reached = m.provider_reached
-            anywhere = reached[:, 0].copy()
-            for a in range(1, n_a):  # faster than reached.any(axis=1) over so short an axis
+            flags = self._provider_flags
+            anywhere = self._provider_any
+            anywhere[:] = reached[:, 0]
+            for a in range(1, reached.shape[1]):  # faster than reached.any(axis=1) over so short an axis
                 anywhere |= reached[:, a]
-            prov = self.provider_mean @ np.column_stack([anywhere, reached]).astype(float)
-            row[:, c["provider_reach"]] = prov[:, 0]
-            row[:, self.provider_cols] = prov[:, 1:]
+            flags[:, 0] = anywhere
+            flags[:, 1:] = reached
+            prov = self.provider_mean @ flags.astype(float)
+            for dst, src in self._provider_runs:
+                row[:, dst] = prov[:, src]
         # counts and money: per county, summed for the nation
         s, posts = m.regional, m.leader_posts
-        staffed = (posts.held > 0)
-        per_county = self._per_county
+        totals = self._totals
+        per_county = totals[1:]
         per_county[:, 0] = s.functioning()
         per_county[:, 1] = s.has_platform
         per_county[:, 2] = posts.staffed_fte().sum(axis=1)
         per_county[:, 3] = s.upward_reports
-        per_county[:, 4] = np.bincount(m.muni_county, weights=m.duplication_muni, minlength=len(s.unit))
-        per_county[:, 5] = s.state / 12.0
-        per_county[:, 6] = s.principals / 12.0
-        per_county[:, 7] = s.full_cost / 12.0
-        per_county[:, 8:] = s.linked & staffed
-        totals = self._totals(per_county)
-        row[:, self.count_cols] = totals[:, :5]
-        row[:, self.linked_cols] = totals[:, 8:]
+        per_county[:, 4] = np.bincount(m.muni_county, weights=m.duplication_muni, minlength=n_c)
+        np.divide(s.state, 12.0, out=per_county[:, 5])
+        np.divide(s.principals, 12.0, out=per_county[:, 6])
+        np.divide(s.full_cost, 12.0, out=per_county[:, 7])
+        np.logical_and(s.linked, posts.held > 0, out=per_county[:, 8:], casting="unsafe")
+        np.add.reduce(per_county, axis=0, out=totals[0])
+        for dst, src in self._count_runs + self._linked_runs:
+            row[:, dst] = totals[:, src]
         state, principals, full = totals[:, 5], totals[:, 6], totals[:, 7]
         row[:, c["state_spending"]] = state
         row[:, c["principal_spending"]] = principals
-        with np.errstate(invalid="ignore", divide="ignore"):
-            row[:, c["principal_cost_share"]] = np.where(full > 0, principals / full, np.nan)
+        share = row[:, c["principal_cost_share"]]
+        share.fill(np.nan)
+        np.divide(principals, full, out=share, where=full > 0)
         self.cumulative_spending += state + principals
-        n_reached = self.muni_count @ kn.reached
-        with np.errstate(invalid="ignore", divide="ignore"):
-            row[:, c["cost_per_reached"]] = np.where(n_reached > 0, self.cumulative_spending / n_reached, np.nan)
+        n_reached = counts[:, 0]
+        per_reached = row[:, c["cost_per_reached"]]
+        per_reached.fill(np.nan)
+        np.divide(self.cumulative_spending, n_reached, out=per_reached, where=n_reached > 0)
 
     def table(self) -> pd.DataFrame:
         """Tidy table: date, county ('national' or the county's name), observable, value."""
