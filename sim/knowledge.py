@@ -23,6 +23,13 @@ LEVELS = {"aware": AWARE, "using": USING, "established": ESTABLISHED}
 NEVER = -(10**6)
 
 
+def _frozen(value) -> np.ndarray:
+    """A read-only bool copy: the masks derived from it are cached, so it must not change in place."""
+    out = np.array(value, dtype=bool)
+    out.flags.writeable = False
+    return out
+
+
 def capacity(population: np.ndarray, half: float, exponent: float = 1.0) -> np.ndarray:
     """Capacity to take part, 0-1: pop^k / (pop^k + half^k); everyone at 1 when half is 0."""
     pop = np.asarray(population, dtype=float)
@@ -41,6 +48,8 @@ class KnowledgeState:
         pop = np.ones(n_municipalities) if population is None else population
         self.capacity = capacity(pop, pm["capacity_half_population"], pm["capacity_exponent"])
         self.absorption = 1.0 - pm["absorption_weight"] + pm["absorption_weight"] * self.capacity
+        self._absorption_pairs = np.repeat(self.absorption, n_areas).reshape(shape)  # by (municipality, area)
+        self._shape = shape
         self.has_link = np.zeros(n_municipalities, dtype=bool)  # a resource person tied to the regional structure
         self.area_open = np.ones(n_areas)  # 1 where the area's programme runs, else knowledge.spillover
         self.level = np.zeros(shape, dtype=np.int8)
@@ -71,14 +80,57 @@ class KnowledgeState:
             self.level[u[:, a] < p_using, a] = USING
         self.last_contact[self.level > UNAWARE] = 0  # supported when the run starts
 
+    # -- who can take part this month: kept also per (municipality, area) pair, for the channels' masks -----
+    @property
+    def part(self) -> np.ndarray:
+        """Municipalities that find the staff to take part in contacts this month (read-only)."""
+        return self._part
+
+    @part.setter
+    def part(self, value) -> None:
+        self._part = _frozen(value)
+        self._part_pairs = np.repeat(self._part, self._shape[1]).reshape(self._shape)
+        self._linked_pairs = None
+
+    @property
+    def has_link(self) -> np.ndarray:
+        """Municipalities with a resource person tied to the regional structure (read-only; assign anew)."""
+        return self._has_link
+
+    @has_link.setter
+    def has_link(self, value) -> None:
+        self._has_link = _frozen(value)
+        self._linked_pairs = None
+
+    def _linked(self) -> np.ndarray:
+        """(municipality, area): takes part this month and has a resource person."""
+        if self._linked_pairs is None:
+            self._linked_pairs = np.repeat(self._part & self._has_link, self._shape[1]).reshape(self._shape)
+        return self._linked_pairs
+
+    def _reachable(self, via: np.ndarray) -> np.ndarray:
+        """Where a contact counts: the municipality takes part, and has a resource person where `via`."""
+        if via.shape != self._shape:
+            return self._part[:, None] & (self._has_link[:, None] | ~via)
+        out = ~via
+        out &= self._part_pairs
+        out |= self._linked()
+        return out
+
     def begin_month(self) -> None:
-        shape = self.level.shape
-        self._contact = np.zeros(shape, dtype=bool)
-        self._no_uptake = np.ones(shape)
-        self._no_consolidation = np.ones(shape)
-        self._initiative = np.zeros(shape, dtype=bool)
-        self._structure = np.zeros(shape, dtype=bool)
-        self._refresh = np.zeros(shape, dtype=bool)
+        """Clear the month's contact accumulators (allocated once, refilled each month)."""
+        if not hasattr(self, "_flags"):
+            shape = self._shape
+            # P(no uptake), P(no consolidation): products over the month's contacts of (1 - chance)
+            self._no_uptake, self._no_consolidation = np.ones(shape), np.ones(shape)
+            self._factor = np.ones(shape)  # scratch: one channel's factor
+            # contacts that count as the initiative / came through the structure / refresh / do not refresh
+            self._flags = np.zeros((4,) + shape, dtype=bool)
+            self._initiative, self._structure, self._refresh, self._contact = self._flags
+            return
+        self._flags.fill(False)
+        self._no_uptake.fill(1.0)
+        self._no_consolidation.fill(1.0)
 
     def set_participation(self, u: np.ndarray) -> None:
         """This month, which municipalities find the staff to take part in contacts (one uniform each, drawn
@@ -101,29 +153,41 @@ class KnowledgeState:
         """
         contact = np.asarray(contact)
         counts = contact.dtype != bool
-        hit = contact > 0 if counts else contact
         via = structure if isinstance(structure, bool) else np.asarray(structure, dtype=bool)
         if taken:
             if np.any(via):
                 raise ValueError("a contact that was taken part in cannot also need a resource person")
+            allowed = None
         elif via is False:
-            hit = hit & self.part[:, None]
+            allowed = self._part_pairs
         elif via is True:
-            hit = hit & (self.part & self.has_link)[:, None]
+            allowed = self._linked()
         else:
-            hit = hit & self.part[:, None] & (self.has_link[:, None] | ~via)
-        self._contact |= hit
-        for acc, chance in ((self._no_uptake, uptake), (self._no_consolidation, consolidation)):
-            if isinstance(chance, (int, float)) and chance == 0:
-                continue
-            if not counts:
-                acc *= 1.0 - chance * hit
-                continue
-            fail = 1.0 - np.asarray(chance, dtype=float)
-            factor = np.where(hit, fail, 1.0)  # exact for 0 and 1 contacts, the common case
+            allowed = self._reachable(via)
+        if counts:
+            hit = contact > 0
+            if allowed is not None:
+                hit &= allowed
+        else:
+            hit = contact if allowed is None else contact & allowed
+        many = None
+        if counts:
             many = hit & (contact > 1)
-            if many.any():
-                factor = np.where(many, fail ** contact, factor)
+            if not many.any():
+                many = None
+        factor = self._factor
+        for acc, chance in ((self._no_uptake, uptake), (self._no_consolidation, consolidation)):
+            # a factor (1 - chance) for each contact where hit, exactly 1.0 elsewhere
+            if isinstance(chance, (int, float)):
+                if chance == 0:
+                    continue
+                factor.fill(1.0)
+                np.putmask(factor, hit, 1.0 - chance)
+            else:
+                np.multiply(hit, chance, out=factor)
+                np.subtract(1.0, factor, out=factor)
+            if many is not None:  # several contacts: (1 - chance) ** n, computed only there (pow is slow)
+                np.power(1.0 - np.asarray(chance, dtype=float), contact, out=factor, where=many)
             acc *= factor
         if initiative is True:
             self._initiative |= hit
@@ -135,6 +199,8 @@ class KnowledgeState:
             self._structure |= hit & via
         if refresh:
             self._refresh |= hit
+        else:
+            self._contact |= hit  # every contact counts in end_month: these and the refreshing ones
 
     def _apply_contacts(self, month: int):
         """This month's contacts as arrays: contacted, P(no uptake), P(no consolidation), initiative rows."""
@@ -142,8 +208,9 @@ class KnowledgeState:
         initiative = by_area[:, 0].copy()
         for a in range(1, by_area.shape[1]):  # faster than .any(axis=1) over so short an axis
             initiative |= by_area[:, a]
-        self.last_structure[self._structure] = month
-        self.last_contact[self._refresh] = month
+        np.putmask(self.last_structure, self._structure, month)  # putmask: cheaper than boolean indexing
+        np.putmask(self.last_contact, self._refresh, month)
+        self._contact |= self._refresh
         return self._contact, self._no_uptake, self._no_consolidation, initiative
 
     def end_month(self, month: int, u: np.ndarray) -> None:
@@ -151,19 +218,21 @@ class KnowledgeState:
         lvl = self.level
         c, no_uptake, no_consolidation, initiative = self._apply_contacts(month)
         # the order matters: a first contact makes a pair aware, and the same month's support may move it on
-        lvl[(lvl == UNAWARE) & c] = AWARE
-        p_up = (1.0 - no_uptake) * self.absorption[:, None] * self.area_open[None, :]
+        np.putmask(lvl, (lvl == UNAWARE) & c, AWARE)
+        p_up = (1.0 - no_uptake) * self._absorption_pairs * self.area_open[None, :]
         up = (lvl == AWARE) & (u[0] < p_up)
         cons = (lvl == USING) & (u[1] < 1.0 - no_consolidation)
-        lvl[up] = USING
-        lvl[cons] = ESTABLISHED
+        np.putmask(lvl, up, USING)
+        np.putmask(lvl, cons, ESTABLISHED)
         if self.erosion:
             idle = (month - self.last_contact) >= self.p["memory_months"]
             p_loss = self.loss_by_level.take(lvl)
-            lose = idle & (u[2] < p_loss) & ~up & ~cons
-            lvl[lose] -= 1
-        self.initiative_month[initiative] = month
+            lose = u[2] < p_loss
+            lose &= idle
+            lose &= ~(up | cons)
+            lvl -= lose  # one level down where lost
+        np.putmask(self.initiative_month, initiative, month)
         newly = initiative & ~self.reached
-        self.reached_month[newly] = month
+        np.putmask(self.reached_month, newly, month)
         self.reached |= initiative
         self.begin_month()
