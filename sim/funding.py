@@ -28,6 +28,9 @@ class Funding:
         n = len(country.counties)
         self.key = [base / n + (1 - base) * c.population / total_pop for c in country.counties]
         self.schedule = sorted((int(y), float(s)) for y, s in self.p["state_share"].items())
+        # looked up thousands of times a run (each county, component and year): remembered once computed
+        self._national: dict[tuple[int, str], float] = {}
+        self._share: dict[int, float] = {}
 
     def last_year_of(self, component: str) -> int:
         if component in self._last_year_of:
@@ -36,10 +39,13 @@ class Funding:
 
     def state_share(self, year: int) -> float:
         """Share of the baseline cost the state pays in `year` (1.0 before the first scheduled year)."""
-        share = 1.0
-        for y, s in self.schedule:
-            if y <= year:
-                share = s
+        share = self._share.get(year)
+        if share is None:
+            share = 1.0
+            for y, s in self.schedule:
+                if y <= year:
+                    share = s
+            self._share[year] = share
         return share
 
     def full_takeover_year(self) -> int | None:
@@ -51,11 +57,17 @@ class Funding:
 
     def national(self, year: int, component: str) -> float:
         """State SEK million for a component nationally in `year`, before the phase-out schedule."""
-        if (year, component) in self.data:
-            return self.data[(year, component)]
-        if component in REGIONAL and year > self.last_year_of(component):
-            return self.baseline[component]
-        return 0.0
+        key = (year, component)
+        value = self._national.get(key)
+        if value is None:
+            if key in self.data:
+                value = self.data[key]
+            elif component in REGIONAL and year > self.last_year_of(component):
+                value = self.baseline[component]
+            else:
+                value = 0.0
+            self._national[key] = value
+        return value
 
     def county_budget(self, county_index: int, year: int, component: str, takeover: float) -> tuple[float, float]:
         """(state, principals) SEK million for one county, component and year; `takeover` is the share of
@@ -91,8 +103,8 @@ class Budget:
     def set_year(self, year: int, takeover: float) -> None:
         self.by_component = {c: self.funding.county_budget(self.county_index, year, c, takeover) for c in REGIONAL}
         # the whole cost of the year, had the principals taken over everything the state no longer pays
-        self.full_cost = sum(self.funding.county_budget(self.county_index, year, c, 1.0)[0]
-                             + self.funding.county_budget(self.county_index, year, c, 1.0)[1] for c in REGIONAL)
+        self.full_cost = sum(state + principals for state, principals in
+                             (self.funding.county_budget(self.county_index, year, c, 1.0) for c in REGIONAL))
         if not self.has_structure:
             self.by_component["structure"] = (0.0, 0.0)
         self._total = {c: sum(v) for c, v in self.by_component.items()}
