@@ -127,10 +127,11 @@ class EBPModel(mesa.Model):
         self.salar = NationalCoordination(self)
         settings = county_settings(c, self.p)
         self.county_councils = [CountyCouncil(self, county, settings[county.index]) for county in c.counties]
-        self.municipality_agents = [
-            Municipality(self, i, c.muni_code[i], c.muni_name[i], c.counties[c.muni_county[i]], int(c.muni_population[i]))
-            for i in range(self.n_municipalities)
-        ]
+        # plain Python lists: indexing numpy arrays one element at a time is slow for ~300 agents
+        codes, names, county_of, pops = (c.muni_code.tolist(), c.muni_name.tolist(), c.muni_county.tolist(),
+                                         c.muni_population.tolist())
+        self.municipality_agents = [Municipality(self, i, codes[i], names[i], c.counties[county_of[i]], pops[i])
+                                    for i in range(self.n_municipalities)]
         self.regional = SupportStructures(self, settings)
         self.leader_posts = LeaderPosts(self, len(c.counties))
         self.structures = []
@@ -160,7 +161,7 @@ class EBPModel(mesa.Model):
         per = self.p["providers"]["per_10k_inhabitants"]
         counts = np.maximum(0, np.rint(c.muni_population * per / 10_000)).astype(int)
         self.provider_muni = np.repeat(np.arange(self.n_municipalities), counts)
-        self.providers = [PrivateProvider(self, int(i)) for i in self.provider_muni]
+        self.providers = [PrivateProvider(self, i) for i in self.provider_muni.tolist()]
         self.provider_reached = np.zeros((len(self.provider_muni), len(AREAS)), dtype=bool)
 
     def _schedule_dated_events(self) -> None:
