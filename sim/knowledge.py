@@ -177,7 +177,8 @@ class KnowledgeState:
                 many = None
         factor = self._factor
         for acc, chance in ((self._no_uptake, uptake), (self._no_consolidation, consolidation)):
-            # a factor (1 - chance) for each contact where hit, exactly 1.0 elsewhere
+            # a factor (1 - chance) for each contact where hit, exactly 1.0 elsewhere: the same numbers as
+            # 1 - chance * hit, without a float copy of hit where the chance is one number
             if isinstance(chance, (int, float)):
                 if chance == 0:
                     continue
