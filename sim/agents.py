@@ -18,6 +18,43 @@ from .knowledge import AWARE, LEVELS, UNAWARE, USING
 from .parameters import AREAS
 
 
+# -- drawing and exposing no more than a month needs (the results are the same numbers) ----------------
+def skip_uniforms(rng: np.random.Generator, n: int) -> None:
+    """Move a stream past `n` uniforms without making them, so that the stream stands where drawing them
+    would have left it (common random numbers). A stream's PCG64 makes one 64-bit output per uniform, and
+    `advance` jumps over any number of outputs in about a microsecond."""
+    if n:
+        rng.bit_generator.advance(int(n))
+
+
+def draw_rows(rng: np.random.Generator, shape: tuple[int, int], rows: np.ndarray) -> np.ndarray:
+    """The rows `rows` (ascending) of ``rng.random(shape)``, making only those uniforms."""
+    n_rows, n_cols = shape
+    out = np.empty((len(rows), n_cols))
+    at = 0
+    for k, row in enumerate(rows):
+        skip_uniforms(rng, (row - at) * n_cols)
+        rng.random(out=out[k])
+        at = row + 1
+    skip_uniforms(rng, (n_rows - at) * n_cols)
+    return out
+
+
+def expose_counts(knowledge, counts: np.ndarray, **how) -> None:
+    """`knowledge.expose` for a number of contacts per pair: nothing where there are none (expose would
+    change nothing), and as plain yes/no where no pair has more than one (the same arithmetic, cheaper)."""
+    most = counts.max()
+    if most > 0:
+        knowledge.expose(counts > 0 if most == 1 else counts, **how)
+
+
+def per_municipality(flag: np.ndarray) -> bool | np.ndarray:
+    """A yes/no per municipality as `expose` takes it: one bool when it is the same for all (cheaper)."""
+    if not flag.any():
+        return False
+    return True if flag.all() else flag
+
+
 class Municipality(mesa.Agent):
     """A municipality (kommun): the principal of social services, and what knowledge must reach."""
 
@@ -147,27 +184,38 @@ class NationalKnowledgeCentre(mesa.Agent):
         structures (by default) or through them; guidance past them duplicates recent regional support and
         takes the structures' staff time, and experience reported up makes all guidance more relevant."""
         m, p = model, model.p["centres"]
-        centres = m.centres
+        n_c, n_m = len(m.centres), m.n_municipalities
         rng = m.streams("centres")
-        publish = rng.random(len(centres)) < p["guidance_per_year"] / 12.0
-        u = rng.random((2, len(centres), m.n_municipalities))
+        publish = rng.random(n_c) < p["guidance_per_year"] / 12.0
         m.centre_duplications[:] = 0
-        if not m.p["channels"]["centres"] or not centres:
+        if not m.p["channels"]["centres"] or not n_c:
+            skip_uniforms(rng, 2 * n_c * n_m)
             return
         mask = m.centre_areas  # centre x area it works in, 0/1
         areas = mask.sum(axis=1)
         publish &= (m.centre_founded <= m.year) & (areas > 0)
-        reached = (u[0] < p["reach"]) & publish[:, None]
-        via = reached & (u[1] < p["via_structure"])
-        bypass = reached & ~via
+        # the month's uniforms are (reach, via the structure) x centre x municipality; only the rows of
+        # centres that publish are made, and the second set only if any guidance goes via the structure
+        rows = np.flatnonzero(publish)
+        reached = draw_rows(rng, (n_c, n_m), rows) < p["reach"]  # publishing centre x municipality
+        if p["via_structure"] > 0:
+            via = reached & (draw_rows(rng, (n_c, n_m), rows) < p["via_structure"])
+            bypass = reached & ~via
+        else:  # no uniform is below 0
+            skip_uniforms(rng, n_c * n_m)
+            via, bypass = np.zeros_like(reached), reached
+        if not reached.any():
+            return
         kn = m.knowledge
         recent = (m.month - kn.last_structure) < p["duplication_window"]
         # guidance that arrives beside recent support from the regional structure duplicates it
-        dup = bypass * (recent @ mask.T).T  # centre x municipality
-        m.centre_duplications[:] = dup.sum(axis=1)
+        dup = bypass * (mask[rows] @ recent.T)  # publishing centre x municipality (whole numbers)
+        m.centre_duplications[rows] = dup.sum(axis=1)
         m.duplication_muni += dup.sum(axis=0)
         # guidance past the structure on an area it works in takes its staff's time (seed 000)
-        past = (bypass @ m.county_mean.T)  # centre x county: share of the county's municipalities
+        past_all = np.zeros((n_c, n_m), dtype=bool)
+        past_all[rows] = bypass
+        past = (past_all @ m.county_mean.T)  # centre x county: share of the county's municipalities
         s = m.regional
         works = (s.linked & (m.leader_posts.held > 0)).astype(float) @ mask.T  # county x centre
         s.next_load += p["staff_time_cost"] * (past.T * works / np.maximum(areas, 1)).sum(axis=1)
@@ -175,8 +223,10 @@ class NationalKnowledgeCentre(mesa.Agent):
         reports = m.upward_recent()
         relevance = 1.0 + p["relevance_gain"] * reports / (reports + p["relevance_reports"])
         uptake = np.minimum(1.0, p["uptake"] * relevance)
-        kn.expose((via.T.astype(float) @ mask).astype(np.int64), uptake=uptake, initiative=True, structure=True)
-        kn.expose((bypass.T.astype(float) @ mask).astype(np.int64), uptake=uptake, initiative=False)
+        # contacts per municipality and area: the publishing centres that reached it and work in the area
+        expose_counts(kn, (via.T.astype(float) @ mask[rows]).astype(np.int64), uptake=uptake, initiative=True,
+                      structure=True)
+        expose_counts(kn, (bypass.T.astype(float) @ mask[rows]).astype(np.int64), uptake=uptake, initiative=False)
 
 
 class PrivateProvider(mesa.Agent):
