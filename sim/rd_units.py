@@ -87,11 +87,25 @@ class RDUnits:
         self.update_capacity()
 
     def update_capacity(self) -> None:
-        """Recompute what only dated events change (`RDUnit.apply_event`): the contact rate per unit (shared
-        among its members) and which (member, area) pairs a unit works with (its areas, members, active time)."""
+        """Recompute what only dated events change (`RDUnit.apply_event`): each unit's contact rate (shared
+        among its members) and the (member, area) pairs it works with (its areas, members, active time)."""
         members = np.bincount(self.pair_unit, weights=self.pair_active, minlength=len(self.county))
         self.rate = self.model.p["rd"]["contacts_per_fte"] / np.maximum(members, 1) * self.staff_fte
-        self.working = (self.pair_active & self.active[self.pair_unit])[:, None] & self.areas[self.pair_unit]
+        working = np.flatnonzero((self.pair_active & self.active[self.pair_unit])[:, None] & self.areas[self.pair_unit])
+        self._working = working  # flat (pair, area) indices
+        self._working_unit = self.pair_unit[working // len(AREAS)]
+        self._working_cell = self._cell[working]
+        self._linked_as = None  # the `linked` for which the owners' part below was computed
+
+    def _owners_part(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per unit: the share of its work the initiative pays for, and the monthly contact chance of the rest
+        (both change only when a unit is linked or an event changes its staff or members)."""
+        key = self.linked.tobytes()
+        if key != self._linked_as:
+            self._share = np.where(self.linked, self.model.p["rd"]["initiative_share"], 0.0)
+            self._p_own = 1.0 - np.exp(-self.rate * (1.0 - self._share))
+            self._linked_as = key
+        return self._share, self._p_own
 
     def run_activities(self) -> None:
         """Training, evaluation workshops, local projects and combined posts with member municipalities.
@@ -105,17 +119,18 @@ class RDUnits:
         u = m.streams("rd").random((len(self.pair_unit), len(AREAS)))
         if not m.p["channels"]["rd"] or len(u) == 0:
             return
-        share = np.where(self.linked, p["initiative_share"], 0.0)
+        share, p_own = self._owners_part()
         structure = m.regional
-        p_own = 1.0 - np.exp(-self.rate * (1.0 - share))
         p_init = 1.0 - np.exp(-self.rate * share * (structure.funding_ratio * structure.staff_time())[self.county])
-        # a uniform below p_init is a contact of the initiative's part, from there to p_init + p_own one of the
-        # owners' part (p_own >= 0); a unit has none outside its areas, members and active time
-        contact = np.flatnonzero((u < (p_init + p_own)[self.pair_unit, None]) & self.working)
-        initiative = u.ravel()[contact] < p_init[self.pair_unit[contact // len(AREAS)]]
-        cells = self._cell[contact]
+        # a unit contacts only its members, in its areas, while active: of those (pair, area) uniforms, one
+        # below p_init is a contact of the initiative's part, from there to p_init + p_own one of the owners'
+        # part (p_own >= 0)
+        u = u.ravel().take(self._working)
+        contact = np.flatnonzero(u < (p_init + p_own).take(self._working_unit))
+        initiative = u.take(contact) < p_init.take(self._working_unit.take(contact))
+        cells = self._working_cell.take(contact)
         kn = m.knowledge
         shape = kn.level.shape
-        for part, counts in ((True, cells[initiative]), (False, cells[~initiative])):
-            n = np.bincount(counts, minlength=kn.level.size).reshape(shape)  # contacts per municipality and area
+        for part, part_cells in ((True, cells[initiative]), (False, cells[~initiative])):
+            n = np.bincount(part_cells, minlength=kn.level.size).reshape(shape)  # contacts per municipality and area
             expose_counts(kn, n, uptake=p["uptake"], consolidation=p["consolidation"], initiative=part, structure=part)
