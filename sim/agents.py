@@ -41,14 +41,11 @@ def draw_rows(rng: np.random.Generator, shape: tuple[int, int], rows: np.ndarray
 
 
 def expose_counts(knowledge, counts: np.ndarray, **how) -> None:
-    """`knowledge.expose` for contacts per pair (yes/no or a number): nothing where there are none (expose
-    would change nothing), and numbers as plain yes/no where no pair has more than one (the same arithmetic,
-    cheaper)."""
+    """`knowledge.expose` for a number of contacts per pair: nothing where there are none (expose would
+    change nothing), and as plain yes/no where no pair has more than one (the same arithmetic, cheaper)."""
     most = counts.max()
-    if most > 1:
-        knowledge.expose(counts, **how)
-    elif most:
-        knowledge.expose(counts if counts.dtype == bool else counts > 0, **how)
+    if most > 0:
+        knowledge.expose(counts > 0 if most == 1 else counts, **how)
 
 
 def per_municipality(flag: np.ndarray) -> bool | np.ndarray:
@@ -217,13 +214,11 @@ class NationalKnowledgeCentre(mesa.Agent):
             return
         kn = m.knowledge
         mask = m.centre_areas  # centre x area it works in, 0/1
-        # contacts: publishing centre x municipality x area, where it reached the municipality and works in the area
-        works_in = mask[rows] > 0
-        contacts = bypass[:, :, None] & works_in[:, None, :]
+        recent = (m.month - kn.last_structure) < p["duplication_window"]
         # guidance that arrives beside recent support from the regional structure duplicates it
-        dup = contacts & ((m.month - kn.last_structure) < p["duplication_window"])
-        m.centre_duplications[rows] = dup.sum(axis=(1, 2))
-        m.duplication_muni += dup.sum(axis=(0, 2))
+        dup = bypass * (mask[rows] @ recent.T)  # publishing centre x municipality (whole numbers)
+        m.centre_duplications[rows] = dup.sum(axis=1)
+        m.duplication_muni += dup.sum(axis=0)
         # guidance past the structure on an area it works in takes its staff's time (seed 000)
         s = m.regional
         works = (s.linked & (m.leader_posts.held > 0)).astype(float) @ mask.T  # county x centre
@@ -236,12 +231,11 @@ class NationalKnowledgeCentre(mesa.Agent):
         reports = m.upward_recent()
         relevance = 1.0 + p["relevance_gain"] * reports / (reports + p["relevance_reports"])
         uptake = np.minimum(1.0, p["uptake"] * relevance)
-        # per municipality and area: yes/no from one publishing centre, how many reached it from several
+        # contacts per municipality and area: how many publishing centres reached it and work in the area
         if via is not None:
-            via_contacts = via[:, :, None] & works_in[:, None, :]
-            expose_counts(kn, via_contacts[0] if len(rows) == 1 else via_contacts.sum(axis=0), uptake=uptake,
-                          initiative=True, structure=True)
-        expose_counts(kn, contacts[0] if len(rows) == 1 else contacts.sum(axis=0), uptake=uptake, initiative=False)
+            expose_counts(kn, (via.T.astype(float) @ mask[rows]).astype(np.int64), uptake=uptake, initiative=True,
+                          structure=True)
+        expose_counts(kn, (bypass.T.astype(float) @ mask[rows]).astype(np.int64), uptake=uptake, initiative=False)
 
 
 class PrivateProvider(mesa.Agent):
