@@ -134,13 +134,15 @@ class University(mesa.Agent):
         self.linked = False
 
     @staticmethod
-    def reach(model) -> tuple[np.ndarray, np.ndarray]:
-        """Each municipality's monthly chance of a course and of a doctoral post, per area (fixed for a run):
-        from its county's universities with a social-work programme (at most two count), else a neighbour's."""
+    def reach(model) -> np.ndarray:
+        """Each municipality's monthly chance of a course and of a doctoral post, per area (fixed for a run;
+        shape (2, municipality, area)): from its county's universities with a social-work programme (at most
+        two count), else a neighbour's; none outside the areas of social-work education."""
         p = model.p["university"]
         n = np.bincount(model.university_county, weights=model.university_social_work, minlength=len(model.structures))
         scale = np.where(n > 0, np.minimum(n, 2), p["out_of_county"])[model.muni_county, None]
-        return 1.0 - np.exp(-p["course_rate"] * scale), p["doctoral_rate"] * scale
+        chance = np.stack(np.broadcast_arrays(1.0 - np.exp(-p["course_rate"] * scale), p["doctoral_rate"] * scale))
+        return np.where(model.academic_fields, chance, 0.0)
 
     @staticmethod
     def teach(model) -> None:
@@ -151,13 +153,12 @@ class University(mesa.Agent):
         u = model.streams("university").random((2, model.n_municipalities, len(AREAS)))
         if not model.p["channels"]["university"]:
             return
-        p_course, p_doctoral = model.university_reach
+        course, doctoral = u < model.university_reach
         linked = np.zeros(len(model.structures), dtype=bool)
         linked[[x.structure.index for x in model.universities if x.linked]] = True
-        linked = per_municipality(linked[model.muni_county, None])
-        fields = model.academic_fields[None, :]
-        course = (u[0] < p_course) & fields
-        doctoral = (u[1] < p_doctoral) & fields
+        linked = per_municipality(linked)  # every county has municipalities
+        if not isinstance(linked, bool):
+            linked = linked[model.muni_county, None]
         if (course & doctoral).any():  # rare: a pair with both gets the two contacts one after the other
             model.knowledge.expose(course, uptake=p["uptake"], initiative=linked, structure=linked)
             model.knowledge.expose(doctoral, uptake=p["doctoral_consolidation"],
