@@ -14,7 +14,7 @@ import math
 import mesa
 import numpy as np
 
-from .knowledge import AWARE, LEVELS, UNAWARE, USING
+from .knowledge import LEVELS, USING
 from .parameters import AREAS
 
 
