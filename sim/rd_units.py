@@ -98,14 +98,15 @@ class RDUnits:
         self._linked_as = None  # the `linked` for which the owners' part below was computed
 
     def _owners_part(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per unit: the share of its work the initiative pays for, and the monthly contact chance of the rest
-        (both change only when a unit is linked or an event changes its staff or members)."""
+        """Per unit: -(contact rate) x the share of its work the initiative pays for, and the monthly contact
+        chance of the rest (both change only when a unit is linked or an event changes its staff or members)."""
         key = self.linked.tobytes()
         if key != self._linked_as:
-            self._share = np.where(self.linked, self.model.p["rd"]["initiative_share"], 0.0)
-            self._p_own = 1.0 - np.exp(-self.rate * (1.0 - self._share))
+            share = np.where(self.linked, self.model.p["rd"]["initiative_share"], 0.0)
+            self._minus_initiative_rate = -self.rate * share
+            self._p_own = 1.0 - np.exp(-self.rate * (1.0 - share))
             self._linked_as = key
-        return self._share, self._p_own
+        return self._minus_initiative_rate, self._p_own
 
     def run_activities(self) -> None:
         """Training, evaluation workshops, local projects and combined posts with member municipalities.
@@ -119,9 +120,9 @@ class RDUnits:
         u = m.streams("rd").random((len(self.pair_unit), len(AREAS)))
         if not m.p["channels"]["rd"] or len(u) == 0:
             return
-        share, p_own = self._owners_part()
+        minus_rate, p_own = self._owners_part()
         structure = m.regional
-        p_init = 1.0 - np.exp(-self.rate * share * (structure.funding_ratio * structure.staff_time())[self.county])
+        p_init = 1.0 - np.exp(minus_rate * (structure.funding_ratio * structure.staff_time())[self.county])
         # a unit contacts only its members, in its areas, while active: of those (pair, area) uniforms, one
         # below p_init is a contact of the initiative's part, from there to p_init + p_own one of the owners'
         # part (p_own >= 0)
