@@ -14,8 +14,45 @@ import math
 import mesa
 import numpy as np
 
-from .knowledge import AWARE, LEVELS, UNAWARE, USING
+from .knowledge import LEVELS, USING
 from .parameters import AREAS
+
+
+# -- drawing and exposing no more than a month needs (the results are the same numbers) ----------------
+def skip_uniforms(rng: np.random.Generator, n: int) -> None:
+    """Move a stream past `n` uniforms without making them, so that the stream stands where drawing them
+    would have left it (common random numbers). A stream's PCG64 makes one 64-bit output per uniform, and
+    `advance` jumps over any number of outputs in about a microsecond."""
+    if n:
+        rng.bit_generator.advance(int(n))
+
+
+def draw_rows(rng: np.random.Generator, shape: tuple[int, int], rows: np.ndarray) -> np.ndarray:
+    """The rows `rows` (ascending) of ``rng.random(shape)``, making only those uniforms."""
+    n_rows, n_cols = shape
+    out = np.empty((len(rows), n_cols))
+    at = 0
+    for k, row in enumerate(rows):
+        skip_uniforms(rng, (row - at) * n_cols)
+        rng.random(out=out[k])
+        at = row + 1
+    skip_uniforms(rng, (n_rows - at) * n_cols)
+    return out
+
+
+def expose_counts(knowledge, counts: np.ndarray, **how) -> None:
+    """`knowledge.expose` for a number of contacts per pair: nothing where there are none (expose would
+    change nothing), and as plain yes/no where no pair has more than one (the same arithmetic, cheaper)."""
+    most = counts.max()
+    if most > 0:
+        knowledge.expose(counts > 0 if most == 1 else counts, **how)
+
+
+def per_municipality(flag: np.ndarray) -> bool | np.ndarray:
+    """A yes/no per municipality as `expose` takes it: one bool when it is the same for all (cheaper)."""
+    if not flag.any():
+        return False
+    return True if flag.all() else flag
 
 
 class Municipality(mesa.Agent):
@@ -97,13 +134,15 @@ class University(mesa.Agent):
         self.linked = False
 
     @staticmethod
-    def reach(model) -> tuple[np.ndarray, np.ndarray]:
-        """Each municipality's monthly chance of a course and of a doctoral post, per area (fixed for a run):
-        from its county's universities with a social-work programme (at most two count), else a neighbour's."""
+    def reach(model) -> np.ndarray:
+        """Each municipality's monthly chance of a course and of a doctoral post, per area (fixed for a run;
+        shape (2, municipality, area)): from its county's universities with a social-work programme (at most
+        two count), else a neighbour's; none outside the areas of social-work education."""
         p = model.p["university"]
         n = np.bincount(model.university_county, weights=model.university_social_work, minlength=len(model.structures))
         scale = np.where(n > 0, np.minimum(n, 2), p["out_of_county"])[model.muni_county, None]
-        return 1.0 - np.exp(-p["course_rate"] * scale), p["doctoral_rate"] * scale
+        chance = np.stack(np.broadcast_arrays(1.0 - np.exp(-p["course_rate"] * scale), p["doctoral_rate"] * scale))
+        return np.where(model.academic_fields, chance, 0.0)
 
     @staticmethod
     def teach(model) -> None:
@@ -114,16 +153,23 @@ class University(mesa.Agent):
         u = model.streams("university").random((2, model.n_municipalities, len(AREAS)))
         if not model.p["channels"]["university"]:
             return
-        p_course, p_doctoral = model.university_reach
+        course, doctoral = u < model.university_reach
         linked = np.zeros(len(model.structures), dtype=bool)
         linked[[x.structure.index for x in model.universities if x.linked]] = True
-        linked = linked[model.muni_county, None]
-        fields = model.academic_fields[None, :]
-        course = (u[0] < p_course) & fields
-        model.knowledge.expose(course, uptake=p["uptake"], initiative=linked, structure=linked)
-        doctoral = (u[1] < p_doctoral) & fields
-        model.knowledge.expose(doctoral, uptake=p["doctoral_consolidation"], consolidation=p["doctoral_consolidation"],
-                               initiative=linked, structure=linked)
+        linked = per_municipality(linked)  # every county has municipalities
+        if not isinstance(linked, bool):
+            linked = linked[model.muni_county, None]
+        if (course & doctoral).any():  # rare: a pair with both gets the two contacts one after the other
+            model.knowledge.expose(course, uptake=p["uptake"], initiative=linked, structure=linked)
+            model.knowledge.expose(doctoral, uptake=p["doctoral_consolidation"],
+                                   consolidation=p["doctoral_consolidation"], initiative=linked, structure=linked)
+            return
+        # otherwise both kinds in one exposure, each pair with its own kind's chances: the same numbers
+        contact = course | doctoral
+        if contact.any():
+            model.knowledge.expose(contact, uptake=np.where(doctoral, p["doctoral_consolidation"], p["uptake"]),
+                                   consolidation=doctoral * p["doctoral_consolidation"], initiative=linked,
+                                   structure=linked)
 
 
 class NationalKnowledgeCentre(mesa.Agent):
@@ -147,36 +193,50 @@ class NationalKnowledgeCentre(mesa.Agent):
         structures (by default) or through them; guidance past them duplicates recent regional support and
         takes the structures' staff time, and experience reported up makes all guidance more relevant."""
         m, p = model, model.p["centres"]
-        centres = m.centres
+        n_c, n_m = len(m.centres), m.n_municipalities
         rng = m.streams("centres")
-        publish = rng.random(len(centres)) < p["guidance_per_year"] / 12.0
-        u = rng.random((2, len(centres), m.n_municipalities))
-        m.centre_duplications[:] = 0
-        if not m.p["channels"]["centres"] or not centres:
+        drawn = np.flatnonzero(rng.random(n_c) < p["guidance_per_year"] / 12.0)
+        m.centre_duplications.fill(0)
+        # those that exist this year and work in one of the model's areas publish
+        rows = [c for c in drawn if m.centre_founded[c] <= m.year and m.centres[c].areas]
+        if not m.p["channels"]["centres"] or not rows:
+            skip_uniforms(rng, 2 * n_c * n_m)
             return
-        mask = m.centre_areas  # centre x area it works in, 0/1
-        areas = mask.sum(axis=1)
-        publish &= (m.centre_founded <= m.year) & (areas > 0)
-        reached = (u[0] < p["reach"]) & publish[:, None]
-        via = reached & (u[1] < p["via_structure"])
-        bypass = reached & ~via
+        # the month's uniforms are (reach, via the structure) x centre x municipality; only the rows of
+        # centres that publish are made, and the second set only if any guidance goes via the structure
+        reached = draw_rows(rng, (n_c, n_m), rows) < p["reach"]  # publishing centre x municipality
+        if p["via_structure"] > 0:
+            via = reached & (draw_rows(rng, (n_c, n_m), rows) < p["via_structure"])
+            bypass = reached & ~via
+        else:  # no uniform is below 0
+            skip_uniforms(rng, n_c * n_m)
+            via, bypass = None, reached
+        if not reached.any():
+            return
         kn = m.knowledge
+        mask = m.centre_areas  # centre x area it works in, 0/1
         recent = (m.month - kn.last_structure) < p["duplication_window"]
         # guidance that arrives beside recent support from the regional structure duplicates it
-        dup = bypass * (recent @ mask.T).T  # centre x municipality
-        m.centre_duplications[:] = dup.sum(axis=1)
+        dup = bypass * (mask[rows] @ recent.T)  # publishing centre x municipality (whole numbers)
+        m.centre_duplications[rows] = dup.sum(axis=1)
         m.duplication_muni += dup.sum(axis=0)
         # guidance past the structure on an area it works in takes its staff's time (seed 000)
-        past = (bypass @ m.county_mean.T)  # centre x county: share of the county's municipalities
         s = m.regional
         works = (s.linked & (m.leader_posts.held > 0)).astype(float) @ mask.T  # county x centre
-        s.next_load += p["staff_time_cost"] * (past.T * works / np.maximum(areas, 1)).sum(axis=1)
+        if works.any():
+            past_all = np.zeros((n_c, n_m), dtype=bool)
+            past_all[rows] = bypass
+            past = (past_all @ m.county_mean.T)  # centre x county: share of the county's municipalities
+            s.next_load += p["staff_time_cost"] * (past.T * works / np.maximum(mask.sum(axis=1), 1)).sum(axis=1)
         # experience reported up in the last year makes the guidance fit practice better
         reports = m.upward_recent()
         relevance = 1.0 + p["relevance_gain"] * reports / (reports + p["relevance_reports"])
         uptake = np.minimum(1.0, p["uptake"] * relevance)
-        kn.expose((via.T.astype(float) @ mask).astype(np.int64), uptake=uptake, initiative=True, structure=True)
-        kn.expose((bypass.T.astype(float) @ mask).astype(np.int64), uptake=uptake, initiative=False)
+        # contacts per municipality and area: how many publishing centres reached it and work in the area
+        if via is not None:
+            expose_counts(kn, (via.T.astype(float) @ mask[rows]).astype(np.int64), uptake=uptake, initiative=True,
+                          structure=True)
+        expose_counts(kn, (bypass.T.astype(float) @ mask[rows]).astype(np.int64), uptake=uptake, initiative=False)
 
 
 class PrivateProvider(mesa.Agent):
@@ -197,9 +257,12 @@ class PrivateProvider(mesa.Agent):
         u = model.streams("providers").random((len(model.provider_muni), len(AREAS)))
         if not model.p["channels"]["providers"] or len(u) == 0:
             return
-        passes_on = (model.knowledge.level >= USING)[model.provider_muni]
-        prob = p["pass_on_rate"] * passes_on + p["direct_outreach"]
-        model.provider_reached |= u < prob
+        passes_on = (model.knowledge.level >= USING).take(model.provider_muni, axis=0)
+        # the monthly chance is pass_on_rate + direct_outreach where the municipality passes knowledge on,
+        # else direct_outreach alone (no uniform is below 0, the default)
+        on, off = p["pass_on_rate"] + p["direct_outreach"], p["direct_outreach"]
+        reached = (u < on) & passes_on if off <= 0 else np.where(passes_on, u < on, u < off)
+        model.provider_reached |= reached
 
 
 class NationalCoordination(mesa.Agent):
@@ -246,23 +309,34 @@ def peer_imitation_and_broadcast(model) -> None:
     pp, pb = model.p["peers"], model.p["broadcast"]
     kn = model.knowledge
     k = int(pp["substeps"])
-    u = model.streams("peers").random((k,) + kn.level.shape)
-    ub = model.streams("broadcast").random((k,) + kn.level.shape)
+    shape = (k,) + kn.level.shape
     peers_on = model.p["channels"]["peers"] and pp["q"] > 0
-    if not peers_on and pb["p"] <= 0:
-        return
+    broadcast_on = pb["p"] > 0
+    # a channel that is off still moves its stream on by the month's uniforms (common random numbers)
+    rng, rng_b = model.streams("peers"), model.streams("broadcast")
+    u = rng.random(shape) if peers_on else skip_uniforms(rng, kn.level.size * k)
+    ub = rng_b.random(shape) if broadcast_on else skip_uniforms(rng_b, kn.level.size * k)
     level = LEVELS[pp["level"]]
     for step in range(k):
         if peers_on:
-            adopted = kn.level >= level
+            # the chance of a contact, per county (or nation) and area, from the share that has adopted
             if pp["scope"] == "national":
-                share = np.broadcast_to(adopted.mean(axis=0), adopted.shape)
+                share = (kn.level >= level).mean(axis=0)
+            elif level == USING:  # no one has started or stopped using since the month began
+                share = model.county_using
             else:
-                share = (model.county_mean @ adopted)[model.muni_county]
-            contact = u[step] < 1.0 - np.exp(-pp["q"] * share / k)
-            kn.expose(contact, uptake=pp["uptake"], initiative=False, refresh=False)
-            kn.level[contact & (kn.level == UNAWARE)] = AWARE
-        if pb["p"] > 0:
-            contact = ub[step] < 1.0 - math.exp(-pb["p"] / k)
-            kn.expose(contact, uptake=pb["uptake"], initiative=False, refresh=False)
-            kn.level[contact & (kn.level == UNAWARE)] = AWARE
+                share = model.county_mean @ (kn.level >= level)
+            p_contact = 1.0 - np.exp(-pp["q"] * share / k)
+            if pp["scope"] != "national":
+                p_contact = p_contact[model.muni_county]
+            make_aware(kn, u[step] < p_contact, uptake=pp["uptake"])
+        if broadcast_on:
+            make_aware(kn, ub[step] < 1.0 - math.exp(-pb["p"] / k), uptake=pb["uptake"])
+
+
+def make_aware(kn, contact: np.ndarray, uptake: float) -> None:
+    """A contact with peers or mass channels outside the initiative: it makes an unaware pair aware at once
+    (levels are 0-3, so the larger of level and contact does it), and is not support against erosion."""
+    if contact.any():
+        kn.expose(contact, uptake=uptake, initiative=False, refresh=False)
+        np.maximum(kn.level, contact, out=kn.level)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from .agents import expose_counts
 from .parameters import AREAS
 from .state import row_view
 
@@ -58,6 +59,7 @@ class RDUnit(mesa.Agent):
             rd.staff_fte[i] *= event["capacity_factor"]
         elif kind == "add_member" and event.get("member_idx") is not None:
             rd.pair_active[(rd.pair_unit == i) & (rd.pair_muni == event["member_idx"])] = True
+        rd.update_capacity()
 
 
 class RDUnits:
@@ -82,6 +84,29 @@ class RDUnits:
         self.pair_active = np.array([p[2] for p in pairs], dtype=bool)
         n_a = len(AREAS)
         self._cell = (self.pair_muni[:, None] * n_a + np.arange(n_a)).ravel()  # (pair, area) -> municipality x area
+        self.update_capacity()
+
+    def update_capacity(self) -> None:
+        """Recompute what only dated events change (`RDUnit.apply_event`): each unit's contact rate (shared
+        among its members) and the (member, area) pairs it works with (its areas, members, active time)."""
+        members = np.bincount(self.pair_unit, weights=self.pair_active, minlength=len(self.county))
+        self.rate = self.model.p["rd"]["contacts_per_fte"] / np.maximum(members, 1) * self.staff_fte
+        working = np.flatnonzero((self.pair_active & self.active[self.pair_unit])[:, None] & self.areas[self.pair_unit])
+        self._working = working  # flat (pair, area) indices
+        self._working_unit = self.pair_unit[working // len(AREAS)]
+        self._working_cell = self._cell[working]
+        self._linked_as = None  # the `linked` for which the owners' part below was computed
+
+    def _owners_part(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per unit: -(contact rate) x the share of its work the initiative pays for, and the monthly contact
+        chance of the rest (both change only when a unit is linked or an event changes its staff or members)."""
+        key = self.linked.tobytes()
+        if key != self._linked_as:
+            share = np.where(self.linked, self.model.p["rd"]["initiative_share"], 0.0)
+            self._minus_initiative_rate = -self.rate * share
+            self._p_own = 1.0 - np.exp(-self.rate * (1.0 - share))
+            self._linked_as = key
+        return self._minus_initiative_rate, self._p_own
 
     def run_activities(self) -> None:
         """Training, evaluation workshops, local projects and combined posts with member municipalities.
@@ -95,21 +120,18 @@ class RDUnits:
         u = m.streams("rd").random((len(self.pair_unit), len(AREAS)))
         if not m.p["channels"]["rd"] or len(u) == 0:
             return
-        members = np.bincount(self.pair_unit, weights=self.pair_active, minlength=len(self.county))
-        share = np.where(self.linked, p["initiative_share"], 0.0)
-        rate = p["contacts_per_fte"] / np.maximum(members, 1) * self.staff_fte
+        minus_rate, p_own = self._owners_part()
         structure = m.regional
-        p_own = 1.0 - np.exp(-rate * (1.0 - share))
-        p_init = 1.0 - np.exp(-rate * share * (structure.funding_ratio * structure.staff_time())[self.county])
-        working = (self.pair_active & self.active[self.pair_unit])[:, None] & self.areas[self.pair_unit]
-        u = np.where(working, u, 2.0)  # no contact outside the unit's areas, members and active time
-        p_init, p_own = p_init[self.pair_unit, None], p_own[self.pair_unit, None]
-        initiative = u < p_init
-        own = (u >= p_init) & (u < p_init + p_own)
-        shape = m.knowledge.level.shape
-        size = shape[0] * shape[1]
-        n_init = np.bincount(self._cell, weights=initiative.ravel(), minlength=size).reshape(shape).astype(np.int64)
-        n_own = np.bincount(self._cell, weights=own.ravel(), minlength=size).reshape(shape).astype(np.int64)
+        p_init = 1.0 - np.exp(minus_rate * (structure.funding_ratio * structure.staff_time())[self.county])
+        # a unit contacts only its members, in its areas, while active: of those (pair, area) uniforms, one
+        # below p_init is a contact of the initiative's part, from there to p_init + p_own one of the owners'
+        # part (p_own >= 0)
+        u = u.ravel().take(self._working)
+        contact = np.flatnonzero(u < (p_init + p_own).take(self._working_unit))
+        initiative = u.take(contact) < p_init.take(self._working_unit.take(contact))
+        cells = self._working_cell.take(contact)
         kn = m.knowledge
-        kn.expose(n_init, uptake=p["uptake"], consolidation=p["consolidation"], initiative=True, structure=True)
-        kn.expose(n_own, uptake=p["uptake"], consolidation=p["consolidation"], initiative=False)
+        shape = kn.level.shape
+        for part, part_cells in ((True, cells[initiative]), (False, cells[~initiative])):
+            n = np.bincount(part_cells, minlength=kn.level.size).reshape(shape)  # contacts per municipality and area
+            expose_counts(kn, n, uptake=p["uptake"], consolidation=p["consolidation"], initiative=part, structure=part)

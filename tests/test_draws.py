@@ -1,0 +1,67 @@
+"""The monthly steps draw and expose no more than they need, and that changes no number: skipping uniforms
+leaves a stream where drawing them would have, and exposing counts as yes/no (or not at all) changes
+nothing that expose would have done."""
+
+import copy
+
+import numpy as np
+
+from sim import EBPModel
+from sim.agents import draw_rows, expose_counts, skip_uniforms
+from sim.knowledge import KnowledgeState
+from sim.parameters import defaults
+from sim.streams import Streams
+
+
+def test_skipped_uniforms_leave_the_stream_where_drawing_them_would():
+    drawn, skipped = Streams(3)("x"), Streams(3)("x")
+    drawn.random(1234)
+    skip_uniforms(skipped, 1234)
+    assert np.array_equal(drawn.random(50), skipped.random(50))
+
+
+def test_drawn_rows_are_those_rows_of_the_full_draw():
+    full, rows = Streams(4)("centres"), Streams(4)("centres")
+    expected = full.random((12, 290))
+    got = draw_rows(rows, (12, 290), [0, 5, 11])
+    assert np.array_equal(got, expected[[0, 5, 11]])
+    assert np.array_equal(full.random(7), rows.random(7))  # and the stream ends in the same place
+    assert draw_rows(Streams(4)("centres"), (12, 290), []).shape == (0, 290)
+
+
+def _state():
+    p = defaults()
+    kn = KnowledgeState(290, 5, p, np.linspace(1_000, 900_000, 290))
+    kn.seed_initial(np.random.default_rng(1).random((290, 5)))
+    kn.set_participation(np.random.default_rng(2).random(290))
+    kn.has_link[::2] = True
+    return kn
+
+
+def _after_month(kn):
+    kn.end_month(7, np.random.default_rng(5).random((3, 290, 5)))
+    return kn.level.tobytes(), kn.last_contact.tobytes(), kn.last_structure.tobytes(), kn.reached.tobytes()
+
+
+def test_counts_exposed_as_yes_no_or_skipped_change_nothing():
+    rng = np.random.default_rng(0)
+    uptake = np.array([0.5, 0.4, 0.3, 0.2, 0.6])
+    for top in (0, 1, 3):  # no contacts, at most one per pair, several
+        counts = rng.integers(0, top + 1, (290, 5)) if top else np.zeros((290, 5), dtype=np.int64)
+        direct, helped = _state(), _state()
+        for kn, fn in ((direct, lambda kn, c, **h: kn.expose(c, **h)), (helped, expose_counts)):
+            fn(kn, counts, uptake=uptake, consolidation=0.5, initiative=True, structure=True)
+        assert _after_month(direct) == _after_month(helped)
+
+
+def test_a_dated_change_of_an_rd_unit_reaches_its_contact_rate():
+    m = EBPModel(seed=1)
+    rd, unit = m.rd, m.rd_units[0]
+    before = rd.rate[0]
+    unit.apply_event({"event": "weaken", "capacity_factor": 0.5})
+    assert rd.rate[0] == before * 0.5
+    unit.apply_event({"event": "close"})
+    assert not np.isin(np.flatnonzero(rd.pair_unit == 0), rd._working // 5).any()  # a closed unit works with no one
+    fresh = copy.copy(rd)
+    fresh.update_capacity()
+    assert np.array_equal(fresh.rate, rd.rate) and np.array_equal(fresh._working, rd._working)
