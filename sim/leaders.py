@@ -41,6 +41,18 @@ class LeaderPosts:
         self.other_area = (post_area[:, None] != post_area[None, :]).astype(float)
         self.ties = np.zeros((n_counties, n_posts, n_posts))
         self._hires = 0
+        self.epoch = 0  # bumped whenever a post is filled, vacated or cut: keys what is derived from the posts
+        self._derived: dict[str, tuple] = {}
+
+    def _cached(self, name: str, key: tuple, make):
+        """`make()`, computed again only when `key` changes; shared, so read-only."""
+        hit = self._derived.get(name)
+        if hit is None or hit[0] != key:
+            value = make()
+            for a in value if isinstance(value, tuple) else (value,):
+                a.flags.writeable = False
+            hit = self._derived[name] = (key, value)
+        return hit[1]
 
     # -- hiring and leaving ------------------------------------------------------------------------
     def free_post(self, c: int, area: int) -> int | None:
@@ -56,18 +68,20 @@ class LeaderPosts:
         if j is None:
             raise RuntimeError(f"no free development-leader post in area {AREAS[area]} (at most {MAX_POSTS})")
         self._hires += 1
+        self.epoch += 1
         self.occupied[c, area, j] = True
         self.held[c, area] += 1
         self.fte[c, area, j] = fte
         self.competence[c, area, j] = self.model.p["leaders"]["competence_start"]
         self.hired[c, area, j] = self._hires
         self.agent[c, area, j] = leader
-        if leader.structure.linked[area]:
+        if self.model.regional.linked[c, area]:
             self.join(c, area, j)
         return j
 
     def vacate(self, c: int, area: int, j: int) -> None:
         leader = self.agent[c, area, j]
+        self.epoch += 1
         self.occupied[c, area, j] = False
         self.held[c, area] -= 1
         self.fte[c, area, j] = 0.0
@@ -75,26 +89,41 @@ class LeaderPosts:
         self.model.regional.changed()
         leader.remove()
 
+    def cut(self, c: int, area: int, j: int, excess: float) -> None:
+        """Less money: the post is cut to part time."""
+        self.epoch += 1
+        self.fte[c, area, j] -= excess
+
     def join(self, c: int, area: int, j: int | slice = slice(None)) -> None:
         """New colleague ties for post(s) j of an area: full strength if co-located, else none yet."""
         start = 1.0 if self.model.regional.unit[c] else 0.0
-        posts = np.arange(area * MAX_POSTS, (area + 1) * MAX_POSTS)[j]
+        posts = area * MAX_POSTS + j if isinstance(j, int) else np.arange(area * MAX_POSTS, (area + 1) * MAX_POSTS)[j]
         county = self.ties[c]  # a view
         county[posts, :] = start * self.other_area[posts]
         county[:, posts] = start * self.other_area[:, posts]
 
     # -- the monthly arithmetic --------------------------------------------------------------------
     def in_linked_areas(self) -> np.ndarray:
-        """(county, area, post): occupied posts of areas linked to the structure."""
-        return self.occupied & self.model.regional.linked[:, :, None]
+        """(county, area, post): occupied posts of areas linked to the structure (read-only)."""
+        linked = self.model.regional.linked
+        return self._cached("members", (self.epoch, linked.tobytes()), lambda: self.occupied & linked[:, :, None])
 
     def colleague_tie(self) -> np.ndarray:
         """(county, area, post): the mean strength of each leader's ties to the leaders of the other linked
         areas, normalised by the number of other areas that could be reached (a lone leader learns nothing)."""
-        members = self.in_linked_areas().reshape(self.ties.shape[:2])
-        total = (self.ties @ members[:, :, None].astype(float))[:, :, 0] * members
-        others = np.maximum(1, self.model.regional.linked.sum(axis=1) - 1)
-        return np.minimum(1.0, total / others[:, None]).reshape(self.occupied.shape)
+        linked = self.model.regional.linked
+
+        def membership():
+            members = self.in_linked_areas().reshape(self.ties.shape[:2])
+            pairs = (self.in_linked_areas().any(axis=2).sum(axis=1) > 1).any()  # leaders of two areas somewhere
+            others = np.maximum(1, linked.sum(axis=1) - 1)
+            return members, members[:, :, None].astype(float), others[:, None], np.array(pairs)
+
+        members, weights, others, pairs = self._cached("membership", (self.epoch, linked.tobytes()), membership)
+        if not pairs:  # no leader has a colleague in another area (a tie within an area is zero)
+            return self._cached("no_ties", (), lambda: np.zeros(self.occupied.shape))
+        total = (self.ties @ weights)[:, :, 0] * members
+        return np.minimum(1.0, total / others).reshape(self.occupied.shape)
 
     def learn(self, colleague_tie, who: np.ndarray) -> None:
         """Learning by doing, plus cross-area learning through the ties to leaders of other areas."""
@@ -103,13 +132,16 @@ class LeaderPosts:
         self.competence += np.where(who, rate * (1.0 - self.competence), 0.0)
 
     def meet(self, factor: np.ndarray, gain: np.ndarray) -> None:
-        """Network ties in county c become factor[c] * strength + gain[c] (decay, then growth at a meeting)."""
-        self.ties *= factor[:, None, None]
-        self.ties += gain[:, None, None] * self.other_area[None]
+        """Network ties in county c become factor[c] * strength + gain[c] (decay, then growth at a meeting).
+        Counties whose ties do not change (factor 1, gain 0) are left alone: the ties matrix is large."""
+        for c in np.flatnonzero(factor != 1.0).tolist():
+            self.ties[c] *= factor[c]
+        for c in np.flatnonzero(gain).tolist():
+            self.ties[c] += gain[c] * self.other_area
 
     def staffed_fte(self) -> np.ndarray:
-        """(county, area) FTE in post."""
-        return (self.fte * self.occupied).sum(axis=2)
+        """(county, area) FTE in post (read-only; an empty post has fte 0)."""
+        return self._cached("staffed", (self.epoch,), lambda: self.fte.sum(axis=2))
 
 
 class PlatformLeader(mesa.Agent):

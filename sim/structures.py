@@ -140,7 +140,12 @@ class RegionalSupportStructure(mesa.Agent):
 
 
 class SupportStructures:
-    """The state and the monthly processes of every county's structure, as arrays over counties."""
+    """The state and the monthly processes of every county's structure, as arrays over counties.
+
+    One month is about a hundred small numpy operations, so arrays that depend only on state that changes
+    a few times a year (who has a platform leader, which areas are linked, the year's money) are derived
+    once and kept until that state changes (``_derived``); each process skips what is provably a no-op.
+    The random numbers are drawn all the same, with the same shapes (common random numbers)."""
 
     def __init__(self, model, settings: list[dict]):
         self.model = model
@@ -171,32 +176,63 @@ class SupportStructures:
         self.full_cost = np.zeros(n)
         self.upward_reports = np.zeros(n, dtype=np.int64)
         self.version = 0  # bumped when people or ties change: the ties picture is redrawn only then
+        # what does not change during a run, looked up once
+        self._streams = {k: model.streams(k) for k in ("structure", "consent", "link-person", "leaders",
+                                                        "leaders-field", "platform", "upward")}
+        self._declaration = model.month_of(p["declaration_date"])
+        self._party = np.arange(MAX_PARTIES)
+        self._p_hire = 1.0 - np.exp(-p["platform_hire_rate"] * self.readiness)
+        self._link_rate = np.array([p["link_rate"][k] for k in AREAS])
+        # money enough for a platform leader (structure.platform_min_funding); set again by read_budget
+        self.funded = self.exists & (self.funding_ratio >= p["platform_min_funding"])
+        self._budget_year = 0  # bumped by read_budget: keys the arrays derived from the money
+        self._cache: dict[str, tuple] = {}
 
     def changed(self) -> None:
         self.version += 1
+
+    def _derived(self, name: str, key: tuple, make):
+        """The array `make()` gives, computed again only when `key` (the state it is made from) changes."""
+        hit = self._cache.get(name)
+        if hit is None or hit[0] != key:
+            value = make()
+            value.flags.writeable = False  # shared by every caller until the state changes
+            hit = self._cache[name] = (key, value)
+        return hit[1]
 
     # -- money and staff ---------------------------------------------------------------------------
     def read_budget(self, c: int, budget: Budget) -> None:
         self.money[c] = [budget.money(k) for k in REGIONAL]
         self.funding_ratio[c] = budget.funding_ratio()
+        self.funded[c] = self.exists[c] and self.funding_ratio[c] >= self.model.p["structure"]["platform_min_funding"]
         self.state[c], self.principals[c], self.full_cost[c] = budget.state, budget.principals, budget.full_cost
+        self._budget_year += 1
 
     def target_fte(self) -> np.ndarray:
         """(county, area) FTE the year's money pays for, after administration (the principle's overhead)."""
-        p = self.model.p
-        overhead = np.where(self.unit, p["structure"]["admin_overhead"]["unit"], p["structure"]["admin_overhead"]["network"])
-        return (self.area_active * self.money[:, 1:] * (1.0 - overhead)[:, None]) / p["leaders"]["cost_msek_per_fte"]
+        def make():
+            p = self.model.p
+            overhead = np.where(self.unit, p["structure"]["admin_overhead"]["unit"], p["structure"]["admin_overhead"]["network"])
+            return (self.area_active * self.money[:, 1:] * (1.0 - overhead)[:, None]) / p["leaders"]["cost_msek_per_fte"]
+        return self._derived("target", (self._budget_year, self.area_active.tobytes(), self.unit.tobytes()), make)
 
     def field_proximity(self) -> np.ndarray:
         fp = self.model.p["structure"]["field_proximity"]
-        return np.where(self.unit, fp["unit"], fp["network"])
+        return self._derived("proximity", (self.unit.tobytes(),), lambda: np.where(self.unit, fp["unit"], fp["network"]))
 
     def staff_time(self) -> np.ndarray:
         return 1.0 - self.time_load
 
     def functioning(self) -> np.ndarray:
-        staffed = self.model.leader_posts.held > 0
-        return self.has_platform & (self.money[:, 0] > 0) & (self.linked & staffed).any(axis=1)
+        posts = self.model.leader_posts
+        return self._derived("functioning", (self.has_platform.tobytes(), self.linked.tobytes(), posts.epoch,
+                                             self._budget_year),
+                             lambda: self.has_platform & (self.money[:, 0] > 0) & (self.linked & (posts.held > 0)).any(axis=1))
+
+    def _platform_linked(self) -> np.ndarray:
+        """(county, area): linked to a structure with a platform leader in post."""
+        return self._derived("platform_linked", (self.has_platform.tobytes(), self.linked.tobytes()),
+                             lambda: self.linked & self.has_platform[:, None])
 
     def end_platform(self, c: int) -> None:
         self.platform[c] = None
@@ -211,49 +247,55 @@ class SupportStructures:
 
     # -- the month: ODD process overview, step 2, for every county at once ----------------------------
     def step(self) -> None:
-        m = self.model
+        m, rng = self.model, self._streams
         n, n_a = len(self.unit), len(AREAS)
-        self.time_load, self.next_load = np.minimum(0.9, self.next_load), np.zeros(n)
+        np.minimum(0.9, self.next_load, out=self.time_load)
+        self.next_load.fill(0.0)
         m.staff_time_lost += float(self.time_load.sum())
         # every process draws a fixed shape each month whatever the state (common random numbers)
-        u = m.streams("structure").random((n, 4 + n_a))
-        self.seek_consent(m.streams("consent").random((n, MAX_PARTIES)))
+        u = rng["structure"].random((n, 4 + n_a))
+        self.seek_consent(rng["consent"].random((n, MAX_PARTIES)))
         self.staff_platform(u[:, 0], u[:, 2 + n_a])
         self.negotiate_rd(u[:, 3 + n_a])
-        self.keep_resource_people(m.streams("link-person").random(m.n_municipalities))
-        self.staff_areas(m.streams("leaders").random((n, n_a, MAX_POSTS + 1)))
+        self.keep_resource_people(rng["link-person"].random(m.n_municipalities))
+        self.staff_areas(rng["leaders"].random((n, n_a, MAX_POSTS + 1)))
         self.consider_linking(u[:, 2:2 + n_a])
         self.coordinate_leaders(u[:, 1])
-        self.support_municipalities(m.streams("leaders-field").random((m.n_municipalities, n_a)))
-        self.run_platform_activity(m.streams("platform").random(m.n_municipalities))
+        self.support_municipalities(rng["leaders-field"].random((m.n_municipalities, n_a)))
+        self.run_platform_activity(rng["platform"].random(m.n_municipalities))
         self.report_upward()
 
     def seek_consent(self, u: np.ndarray) -> None:
         """After the declaration of intent every party (sub-region, further R&D unit) must agree to one joint
         platform; each does so with a monthly hazard, so counties with many parties take longer."""
-        m, p = self.model, self.model.p["structure"]
-        if m.month < m.month_of(p["declaration_date"]):
+        if self.model.month < self._declaration:
             return
-        waiting = np.minimum(self.parties - self.consented, MAX_PARTIES)
-        self.consented += ((u < p["consent_rate"]) & (np.arange(MAX_PARTIES) < waiting[:, None])).sum(axis=1)
+        waiting = self.parties - self.consented
+        if not waiting.any():  # all have agreed
+            return
+        np.minimum(waiting, MAX_PARTIES, out=waiting)
+        self.consented += ((u < self.model.p["structure"]["consent_rate"]) & (self._party < waiting[:, None])).sum(axis=1)
 
     def staff_platform(self, u: np.ndarray, u_turnover: np.ndarray) -> None:
         """Fill the platform-leader post once all parties agree; lose the leader to turnover (the post is
         refilled) or end the post when the money stops (staff follow the money)."""
         m, p = self.model, self.model.p["structure"]
-        funded = self.exists & (self.funding_ratio >= p["platform_min_funding"])
-        for c in np.flatnonzero(self.has_platform & (u_turnover < p["platform_turnover"])):
-            self.platform[c].leave()
-        hire = ~self.has_platform & funded & (self.consented >= self.parties)
-        layoff = self.has_platform & ~funded & (u < m.p["leaders"]["layoff_rate"])
-        for c in np.flatnonzero(layoff):
-            self.platform[c].leave()
-        for c in np.flatnonzero(hire & (u < 1.0 - np.exp(-p["platform_hire_rate"] * self.readiness))):
-            self.platform[c] = PlatformLeader(m, m.structures[c])
-            self.has_platform[c] = True
-            m.platform_hires += 1
-            self.on_platform_start(c)
-            self.changed()
+        leave = (u_turnover < p["platform_turnover"]) & self.has_platform
+        if leave.any():
+            for c in np.flatnonzero(leave):
+                self.platform[c].leave()
+        unfunded = self.has_platform & ~self.funded
+        if unfunded.any():
+            for c in np.flatnonzero(unfunded & (u < m.p["leaders"]["layoff_rate"])):
+                self.platform[c].leave()
+        vacant = self.funded & ~self.has_platform  # (a post just ended for want of money is not vacant)
+        if vacant.any():
+            for c in np.flatnonzero(vacant & (self.consented >= self.parties) & (u < self._p_hire)):
+                self.platform[c] = PlatformLeader(m, m.structures[c])
+                self.has_platform[c] = True
+                m.platform_hires += 1
+                self.on_platform_start(c)
+                self.changed()
 
     def on_platform_start(self, c: int) -> None:
         """A platform leader ties the county's universities, fixed areas and - where the R&D environment is
@@ -270,57 +312,78 @@ class SupportStructures:
         """The platform leader brings the county's R&D units in one at a time (seed 001 §6.3: units with
         different owners compete and find it hard to cooperate)."""
         rd = self.model.rd
-        waiting = np.flatnonzero(~rd.linked & rd.active & self.has_platform[rd.county])
-        counties, first = np.unique(rd.county[waiting], return_index=True)
-        agree = u[counties] < self.model.p["rd"]["link_rate"]
-        rd.linked[waiting[first[agree]]] = True
+        waiting = ~rd.linked & rd.active & self.has_platform[rd.county]
+        if not waiting.any():
+            return
+        talks = {}  # county -> the unit in talks: its first waiting unit
+        for i, c in zip(np.flatnonzero(waiting).tolist(), rd.county[waiting].tolist()):
+            talks.setdefault(c, i)
+        rate = self.model.p["rd"]["link_rate"]
+        for c, i in talks.items():
+            if u[c] < rate:
+                rd.linked[i] = True
 
     def keep_resource_people(self, u: np.ndarray) -> None:
         """Municipalities appoint a resource person as their link to the structure when a platform leader
         asks (BRIEF §2, Jönköping), more readily the larger they are; the person may leave and is replaced
         only while the platform leader is in post."""
-        m, p = self.model, self.model.p["municipality"]
-        kn = m.knowledge
+        m, kn = self.model, self.model.knowledge
         self.had_link |= self.has_platform
-        here = self.had_link[m.muni_county]
+        if not self.had_link.any():  # no platform leader has asked yet
+            return
+
+        def thresholds():  # per municipality: the chance to lose / to appoint one, -1 where it cannot happen
+            p, county = m.p["municipality"], m.muni_county
+            return np.stack([np.where(self.had_link[county], p["resource_person_loss"], -1.0),
+                             np.where(self.has_platform[county], p["resource_person_rate"] * kn.capacity, -1.0)])
+
+        lose, appoint = self._derived("link_person", (self.has_platform.tobytes(), self.had_link.tobytes()), thresholds)
         has = kn.has_link
-        lose = has & (u < p["resource_person_loss"])
-        appoint = ~has & (u < p["resource_person_rate"] * kn.capacity) & self.has_platform[m.muni_county]
-        kn.has_link = np.where(here, (has & ~lose) | appoint, has)
+        kn.has_link = has ^ (u < np.where(has, lose, appoint))  # the person leaves, or one is appointed
 
     def staff_areas(self, u: np.ndarray) -> None:
         """Staff follows the money: fill funded posts, end unfunded ones, and lose leaders to turnover.
         u: (county, area, 1 + posts): the hiring/lay-off draw, then one turnover draw per post."""
         m, p = self.model, self.model.p["leaders"]
         posts = m.leader_posts
-        for c, a, j in zip(*np.nonzero(posts.occupied & (u[:, :, 1:] < p["turnover"]))):
-            posts.vacate(c, a, j)  # the post stays funded and is refilled below
-        target = self.target_fte()
-        staffed = posts.staffed_fte()
-        cut = (staffed > target + 1e-9) & (posts.held > 0) & (u[:, :, 0] < p["layoff_rate"])
-        for c, a in zip(*np.nonzero(cut)):
-            last = int(np.argmax(np.where(posts.occupied[c, a], posts.hired[c, a], -1)))
-            excess = staffed[c, a] - target[c, a]
-            if posts.fte[c, a, last] - excess > 0.05:
-                posts.fte[c, a, last] -= excess  # less money: the last post is cut to part time rather than ended
-            else:
-                posts.vacate(c, a, last)
-        hire = ~cut & (target - staffed > 0.05) & (u[:, :, 0] < p["hire_rate"]) & ~(posts.held == MAX_POSTS)
-        for c, a in zip(*np.nonzero(hire)):
-            DevelopmentLeader(m, m.structures[c], int(a), fte=min(1.0, target[c, a] - staffed[c, a]))
+        leave = u[:, :, 1:] < p["turnover"]
+        leave &= posts.occupied
+        if leave.any():
+            for c, a, j in zip(*(i.tolist() for i in np.nonzero(leave))):
+                posts.vacate(c, a, j)  # the post stays funded and is refilled below
+        target, staffed = self.target_fte(), posts.staffed_fte()
+        draw = u[:, :, 0]
+        cut = (staffed > target + 1e-9) & (posts.held > 0) & (draw < p["layoff_rate"])
+        if cut.any():
+            for c, a in zip(*(i.tolist() for i in np.nonzero(cut))):
+                last = int(np.argmax(np.where(posts.occupied[c, a], posts.hired[c, a], -1)))
+                excess = staffed[c, a] - target[c, a]
+                if posts.fte[c, a, last] - excess > 0.05:
+                    posts.cut(c, a, last, excess)  # less money: the last post is cut to part time rather than ended
+                else:
+                    posts.vacate(c, a, last)
+        # (an area with more staff than money never hires, so no area is both cut and hiring)
+        hire = (target - staffed > 0.05) & (draw < p["hire_rate"]) & (posts.held < MAX_POSTS)
+        if hire.any():
+            for c, a in zip(*(i.tolist() for i in np.nonzero(hire))):
+                DevelopmentLeader(m, m.structures[c], a, fte=min(1.0, target[c, a] - staffed[c, a]))
 
     def consider_linking(self, u: np.ndarray) -> None:
         """Where the areas are not fixed, a platform leader brings each active area's leaders in with a
         monthly hazard (``structure.link_rate``)."""
-        rate = np.array([self.model.p["structure"]["link_rate"][k] for k in AREAS])
-        link = (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active & (u < rate)
-        for c, a in zip(*np.nonzero(link)):
-            self.link_area(int(c), int(a))
+        open_ = self._derived("unlinked", (self.has_platform.tobytes(), self.linked.tobytes(), self.area_active.tobytes()),
+                              lambda: (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active)
+        if not open_.any():
+            return
+        for c, a in zip(*(i.tolist() for i in np.nonzero(open_ & (u < self._link_rate)))):
+            self.link_area(c, a)
 
     def coordinate_leaders(self, u: np.ndarray) -> None:
         """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle."""
         p = self.model.p["structure"]
         network = ~self.unit & self.exists
+        if not network.any():
+            return
         meeting = network & self.has_platform & (u < self.meetings / 12.0)
         decay = np.where(network, 1.0 - p["tie_decay"], 1.0)
         grow = np.where(meeting, p["tie_growth"], 0.0)
@@ -337,16 +400,22 @@ class SupportStructures:
             return
         posts.learn(posts.colleague_tie(), posts.occupied)
         county = m.muni_county
-        visits = np.minimum(1.0, pl["municipalities_per_fte"] * posts.fte / m.county_sizes[:, None, None])
+        # (fte, and so visits, is zero in an empty post)
+        visits = self._derived("visits", (posts.epoch,), lambda: np.minimum(
+            1.0, pl["municipalities_per_fte"] * posts.fte / m.county_sizes[:, None, None]))
         reach = (self.field_proximity() * self.staff_time())[:, None, None]
-        miss = np.prod(1.0 - visits * reach * posts.occupied, axis=2)  # (county, area)
-        fte = posts.staffed_fte()
-        competence = (posts.competence * posts.fte * posts.occupied).sum(axis=2) / np.maximum(fte, 1e-12)
-        boost = 1.0 + pl["platform_uptake_boost"] * (self.linked & self.has_platform[:, None])
-        contact = u < (1.0 - miss)[county]
-        m.knowledge.expose(contact, uptake=np.minimum(1.0, pl["uptake"] * competence * boost)[county],
-                           consolidation=np.minimum(1.0, pl["consolidation"] * competence * boost)[county],
-                           initiative=self.linked[county], structure=self.linked[county])
+        miss = np.prod(1.0 - visits * reach, axis=2)  # (county, area)
+        contact = u < (1.0 - miss).take(county, axis=0)
+        if not contact.any():
+            return
+        fte = self._derived("fte_floor", (posts.epoch,), lambda: np.maximum(posts.staffed_fte(), 1e-12))
+        competence = (posts.competence * posts.fte).sum(axis=2) / fte
+        boost = self._derived("boost", (self.has_platform.tobytes(), self.linked.tobytes()),
+                              lambda: 1.0 + pl["platform_uptake_boost"] * self._platform_linked())
+        linked = self._derived("linked_munis", (self.linked.tobytes(),), lambda: self.linked.take(county, axis=0))
+        m.knowledge.expose(contact, uptake=np.minimum(1.0, pl["uptake"] * competence * boost).take(county, axis=0),
+                           consolidation=np.minimum(1.0, pl["consolidation"] * competence * boost).take(county, axis=0),
+                           initiative=linked, structure=linked)
 
     def run_platform_activity(self, u: np.ndarray) -> None:
         """Network meetings, training and seminars open to every municipality of the county, in the areas
@@ -355,19 +424,24 @@ class SupportStructures:
         if not m.p["channels"]["platform"]:
             return
         p = m.p["structure"]
+        carried = self._derived("carried", (self.linked.tobytes(), self.area_active.tobytes()),
+                                lambda: (self.linked & self.area_active).take(m.muni_county, axis=0))
+        if not self.has_platform.any() or not carried.any():  # no contact anywhere
+            return
         # a small platform staff runs a fixed number of activities a month, shared by the county's municipalities
-        rate = (p["platform_activity_capacity"] * self.has_platform * self.funding_ratio * self.readiness
-                * self.staff_time() / m.county_sizes)
-        carried = self.linked & self.area_active
-        contact = (u < 1.0 - np.exp(-rate)[m.muni_county])[:, None] & carried[m.muni_county]
+        capacity = self._derived("activity", (self.has_platform.tobytes(), self._budget_year), lambda: (
+            p["platform_activity_capacity"] * self.has_platform * self.funding_ratio * self.readiness))
+        rate = capacity * self.staff_time() / m.county_sizes
+        contact = (u < (1.0 - np.exp(-rate)).take(m.muni_county))[:, None] & carried
         m.knowledge.expose(contact, uptake=p["platform_uptake"], initiative=True, structure=True)
 
     def report_upward(self) -> None:
         """Experience flows up from practice: leaders close to the field report more."""
         m = self.model
         posts = m.leader_posts
-        rate = m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None]
-        lam = rate * (self.linked & self.has_platform[:, None]) * m.county_using
-        reports = poisson(m.streams("upward").random(lam.shape), lam)
+        rate = self._derived("upward", (posts.epoch, self.unit.tobytes(), self.has_platform.tobytes(), self.linked.tobytes()),
+                             lambda: m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None]
+                             * self._platform_linked())
+        reports = poisson(self._streams["upward"].random(rate.shape), rate * m.county_using)
         self.upward_reports = reports.sum(axis=1)
         m.upward[m.month] += reports.sum(axis=0)  # received nationally: shapes the relevance of national guidance
