@@ -113,23 +113,20 @@ class LeaderPosts:
         areas, normalised by the number of other areas that could be reached (a lone leader learns nothing)."""
         linked = self.model.regional.linked
 
-        def membership():
-            members = self.in_linked_areas().reshape(self.ties.shape[:2])
-            pairs = (self.in_linked_areas().any(axis=2).sum(axis=1) > 1).any()  # leaders of two areas somewhere
-            others = np.maximum(1, linked.sum(axis=1) - 1)
-            return members, members[:, :, None].astype(float), others[:, None], np.array(pairs)
-
-        members, weights, others, pairs = self._cached("membership", (self.epoch, linked.tobytes()), membership)
-        if not pairs:  # no leader has a colleague in another area (a tie within an area is zero)
-            return self._cached("no_ties", (), lambda: np.zeros(self.occupied.shape))
-        total = (self.ties @ weights)[:, :, 0] * members
-        return np.minimum(1.0, total / others).reshape(self.occupied.shape)
+        members = self._cached("weights", (self.epoch, linked.tobytes()),
+                               lambda: self.in_linked_areas().reshape(self.ties.shape[:2] + (1,)).astype(float))
+        others = self._cached("others", (linked.tobytes(),), lambda: np.maximum(1, linked.sum(axis=1) - 1)[:, None])
+        total = self.ties @ members  # (x 1.0 or 0.0: only the other members' ties count, and only for members)
+        total *= members
+        return np.minimum(1.0, total[:, :, 0] / others).reshape(self.occupied.shape)
 
     def learn(self, colleague_tie, who: np.ndarray) -> None:
         """Learning by doing, plus cross-area learning through the ties to leaders of other areas."""
         p = self.model.p["leaders"]
         rate = p["learning_by_doing"] + p["cross_area_learning"] * colleague_tie
-        self.competence += np.where(who, rate * (1.0 - self.competence), 0.0)
+        gain = rate * (1.0 - self.competence)
+        gain *= who  # (x 1.0 or 0.0: only leaders in post learn)
+        self.competence += gain
 
     def meet(self, factor: np.ndarray, gain: np.ndarray) -> None:
         """Network ties in county c become factor[c] * strength + gain[c] (decay, then growth at a meeting).

@@ -32,6 +32,22 @@ from .streams import poisson
 MAX_PARTIES = 32  # consent draws per county and month are of this fixed size (common random numbers)
 
 
+class MonthlyDraws:
+    """One process's uniforms, a fixed shape each month, drawn a year ahead at a time: the same numbers in the
+    same order as one draw a month (common random numbers), for one numpy call a year. `events(u)` turns a
+    year of uniforms into what the process uses (comparisons with fixed chances); `next()` gives a month's."""
+
+    def __init__(self, rng, shape: tuple, events=lambda u: (u,), months: int = 12):
+        self.rng, self.shape, self.events, self.months = rng, shape, events, months
+        self._year, self._i = (), months
+
+    def next(self) -> tuple:
+        if self._i == self.months:
+            self._year, self._i = self.events(self.rng.random((self.months,) + self.shape)), 0
+        self._i += 1
+        return tuple(a[self._i - 1] for a in self._year)
+
+
 class RegionalSupportStructure(mesa.Agent):
     """The regional support structure for knowledge development (regional stödstruktur) of one county."""
 
@@ -177,12 +193,10 @@ class SupportStructures:
         self.upward_reports = np.zeros(n, dtype=np.int64)
         self.version = 0  # bumped when people or ties change: the ties picture is redrawn only then
         # what does not change during a run, looked up once
-        self._streams = {k: model.streams(k) for k in ("structure", "consent", "link-person", "leaders",
-                                                        "leaders-field", "platform", "upward")}
         self._declaration = model.month_of(p["declaration_date"])
         self._party = np.arange(MAX_PARTIES)
-        self._p_hire = 1.0 - np.exp(-p["platform_hire_rate"] * self.readiness)
-        self._link_rate = np.array([p["link_rate"][k] for k in AREAS])
+        self._leader_chances = np.array([model.p["leaders"]["uptake"], model.p["leaders"]["consolidation"]])
+        self._draws = self._monthly_draws(n, n_a)
         # money enough for a platform leader (structure.platform_min_funding); set again by read_budget
         self.funded = self.exists & (self.funding_ratio >= p["platform_min_funding"])
         self._budget_year = 0  # bumped by read_budget: keys the arrays derived from the money
@@ -190,6 +204,29 @@ class SupportStructures:
 
     def changed(self) -> None:
         self.version += 1
+
+    def _monthly_draws(self, n: int, n_a: int) -> dict[str, MonthlyDraws]:
+        """Every process draws a fixed shape each month whatever the state (common random numbers); where
+        it only compares the draw with a fixed chance, the comparison is made for the year at once."""
+        m, p, pl = self.model, self.model.p["structure"], self.model.p["leaders"]
+        p_hire = 1.0 - np.exp(-p["platform_hire_rate"] * self.readiness)
+        link_rate = np.array([p["link_rate"][k] for k in AREAS])
+        n_m = m.n_municipalities
+        return {
+            # per county: platform hire | lay-off, meeting, linking per area, platform turnover, R&D unit agrees
+            "structure": MonthlyDraws(m.streams("structure"), (n, 4 + n_a), lambda u: (
+                u[..., 0] < p_hire, u[..., 0] < pl["layoff_rate"], u[..., 1] < self.meetings / 12.0,
+                u[..., 2:2 + n_a] < link_rate, u[..., 2 + n_a] < p["platform_turnover"],
+                u[..., 3 + n_a] < m.p["rd"]["link_rate"])),
+            "consent": MonthlyDraws(m.streams("consent"), (n, MAX_PARTIES), lambda u: (u < p["consent_rate"],)),
+            "link-person": MonthlyDraws(m.streams("link-person"), (n_m,)),
+            # per post: hire | lay-off (one draw per county and area), then turnover per post
+            "leaders": MonthlyDraws(m.streams("leaders"), (n, n_a, MAX_POSTS + 1), lambda u: (
+                u[..., 0] < pl["hire_rate"], u[..., 0] < pl["layoff_rate"], u[..., 1:] < pl["turnover"])),
+            "leaders-field": MonthlyDraws(m.streams("leaders-field"), (n_m, n_a)),
+            "platform": MonthlyDraws(m.streams("platform"), (n_m,)),
+            "upward": MonthlyDraws(m.streams("upward"), (n, n_a)),
+        }
 
     def _derived(self, name: str, key: tuple, make):
         """The array `make()` gives, computed again only when `key` (the state it is made from) changes."""
@@ -247,50 +284,51 @@ class SupportStructures:
 
     # -- the month: ODD process overview, step 2, for every county at once ----------------------------
     def step(self) -> None:
-        m, rng = self.model, self._streams
-        n, n_a = len(self.unit), len(AREAS)
+        m, draws = self.model, self._draws
         np.minimum(0.9, self.next_load, out=self.time_load)
         self.next_load.fill(0.0)
         m.staff_time_lost += float(self.time_load.sum())
-        # every process draws a fixed shape each month whatever the state (common random numbers)
-        u = rng["structure"].random((n, 4 + n_a))
-        self.seek_consent(rng["consent"].random((n, MAX_PARTIES)))
-        self.staff_platform(u[:, 0], u[:, 2 + n_a])
-        self.negotiate_rd(u[:, 3 + n_a])
-        self.keep_resource_people(rng["link-person"].random(m.n_municipalities))
-        self.staff_areas(rng["leaders"].random((n, n_a, MAX_POSTS + 1)))
-        self.consider_linking(u[:, 2:2 + n_a])
-        self.coordinate_leaders(u[:, 1])
-        self.support_municipalities(rng["leaders-field"].random((m.n_municipalities, n_a)))
-        self.run_platform_activity(rng["platform"].random(m.n_municipalities))
-        self.report_upward()
+        hire, layoff, meeting, link, leave, rd_agrees = draws["structure"].next()
+        self.seek_consent(*draws["consent"].next())
+        self.staff_platform(hire, layoff, leave)
+        self.negotiate_rd(rd_agrees)
+        self.keep_resource_people(*draws["link-person"].next())
+        self.staff_areas(*draws["leaders"].next())
+        self.consider_linking(link)
+        self.coordinate_leaders(meeting)
+        self.support_municipalities(*draws["leaders-field"].next())
+        self.run_platform_activity(*draws["platform"].next())
+        self.report_upward(*draws["upward"].next())
 
-    def seek_consent(self, u: np.ndarray) -> None:
+    def seek_consent(self, agrees: np.ndarray) -> None:
         """After the declaration of intent every party (sub-region, further R&D unit) must agree to one joint
-        platform; each does so with a monthly hazard, so counties with many parties take longer."""
+        platform; each does so with a monthly hazard, so counties with many parties take longer.
+        agrees: (county, party) the party would agree this month (``structure.consent_rate``)."""
         if self.model.month < self._declaration:
             return
         waiting = self.parties - self.consented
         if not waiting.any():  # all have agreed
             return
         np.minimum(waiting, MAX_PARTIES, out=waiting)
-        self.consented += ((u < self.model.p["structure"]["consent_rate"]) & (self._party < waiting[:, None])).sum(axis=1)
+        self.consented += (agrees & (self._party < waiting[:, None])).sum(axis=1)
 
-    def staff_platform(self, u: np.ndarray, u_turnover: np.ndarray) -> None:
+    def staff_platform(self, hire: np.ndarray, layoff: np.ndarray, leave: np.ndarray) -> None:
         """Fill the platform-leader post once all parties agree; lose the leader to turnover (the post is
-        refilled) or end the post when the money stops (staff follow the money)."""
-        m, p = self.model, self.model.p["structure"]
-        leave = (u_turnover < p["platform_turnover"]) & self.has_platform
+        refilled) or end the post when the money stops (staff follow the money). Per county, whether this
+        month a vacancy would be filled (``structure.platform_hire_rate`` x readiness), an unfunded post
+        ended (``leaders.layoff_rate``; the same draw), the leader leave (``structure.platform_turnover``)."""
+        m = self.model
+        leave = leave & self.has_platform
         if leave.any():
             for c in np.flatnonzero(leave):
                 self.platform[c].leave()
         unfunded = self.has_platform & ~self.funded
         if unfunded.any():
-            for c in np.flatnonzero(unfunded & (u < m.p["leaders"]["layoff_rate"])):
+            for c in np.flatnonzero(unfunded & layoff):
                 self.platform[c].leave()
         vacant = self.funded & ~self.has_platform  # (a post just ended for want of money is not vacant)
         if vacant.any():
-            for c in np.flatnonzero(vacant & (self.consented >= self.parties) & (u < self._p_hire)):
+            for c in np.flatnonzero(vacant & (self.consented >= self.parties) & hire):
                 self.platform[c] = PlatformLeader(m, m.structures[c])
                 self.has_platform[c] = True
                 m.platform_hires += 1
@@ -308,9 +346,10 @@ class SupportStructures:
             for unit in self.model.structures[c].rd_units:
                 unit.linked = True
 
-    def negotiate_rd(self, u: np.ndarray) -> None:
+    def negotiate_rd(self, agrees: np.ndarray) -> None:
         """The platform leader brings the county's R&D units in one at a time (seed 001 §6.3: units with
-        different owners compete and find it hard to cooperate)."""
+        different owners compete and find it hard to cooperate). agrees: per county, the unit in talks
+        joins this month (``rd.link_rate``)."""
         rd = self.model.rd
         waiting = ~rd.linked & rd.active & self.has_platform[rd.county]
         if not waiting.any():
@@ -318,9 +357,8 @@ class SupportStructures:
         talks = {}  # county -> the unit in talks: its first waiting unit
         for i, c in zip(np.flatnonzero(waiting).tolist(), rd.county[waiting].tolist()):
             talks.setdefault(c, i)
-        rate = self.model.p["rd"]["link_rate"]
         for c, i in talks.items():
-            if u[c] < rate:
+            if agrees[c]:
                 rd.linked[i] = True
 
     def keep_resource_people(self, u: np.ndarray) -> None:
@@ -341,19 +379,18 @@ class SupportStructures:
         has = kn.has_link
         kn.has_link = has ^ (u < np.where(has, lose, appoint))  # the person leaves, or one is appointed
 
-    def staff_areas(self, u: np.ndarray) -> None:
+    def staff_areas(self, hire: np.ndarray, layoff: np.ndarray, leave: np.ndarray) -> None:
         """Staff follows the money: fill funded posts, end unfunded ones, and lose leaders to turnover.
-        u: (county, area, 1 + posts): the hiring/lay-off draw, then one turnover draw per post."""
-        m, p = self.model, self.model.p["leaders"]
+        hire, layoff: (county, area) a vacancy would be filled / a post cut this month (``leaders.hire_rate``,
+        ``leaders.layoff_rate``; one draw); leave: (county, area, post) its leader would leave (``leaders.turnover``)."""
+        m = self.model
         posts = m.leader_posts
-        leave = u[:, :, 1:] < p["turnover"]
-        leave &= posts.occupied
+        leave = leave & posts.occupied
         if leave.any():
             for c, a, j in zip(*(i.tolist() for i in np.nonzero(leave))):
                 posts.vacate(c, a, j)  # the post stays funded and is refilled below
         target, staffed = self.target_fte(), posts.staffed_fte()
-        draw = u[:, :, 0]
-        cut = (staffed > target + 1e-9) & (posts.held > 0) & (draw < p["layoff_rate"])
+        cut = (staffed > target + 1e-9) & (posts.held > 0) & layoff
         if cut.any():
             for c, a in zip(*(i.tolist() for i in np.nonzero(cut))):
                 last = int(np.argmax(np.where(posts.occupied[c, a], posts.hired[c, a], -1)))
@@ -363,28 +400,29 @@ class SupportStructures:
                 else:
                     posts.vacate(c, a, last)
         # (an area with more staff than money never hires, so no area is both cut and hiring)
-        hire = (target - staffed > 0.05) & (draw < p["hire_rate"]) & (posts.held < MAX_POSTS)
+        hire = (target - staffed > 0.05) & hire & (posts.held < MAX_POSTS)
         if hire.any():
             for c, a in zip(*(i.tolist() for i in np.nonzero(hire))):
                 DevelopmentLeader(m, m.structures[c], a, fte=min(1.0, target[c, a] - staffed[c, a]))
 
-    def consider_linking(self, u: np.ndarray) -> None:
+    def consider_linking(self, link: np.ndarray) -> None:
         """Where the areas are not fixed, a platform leader brings each active area's leaders in with a
-        monthly hazard (``structure.link_rate``)."""
+        monthly hazard (``structure.link_rate``). link: (county, area) it would happen this month."""
         open_ = self._derived("unlinked", (self.has_platform.tobytes(), self.linked.tobytes(), self.area_active.tobytes()),
                               lambda: (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active)
         if not open_.any():
             return
-        for c, a in zip(*(i.tolist() for i in np.nonzero(open_ & (u < self._link_rate)))):
+        for c, a in zip(*(i.tolist() for i in np.nonzero(open_ & link))):
             self.link_area(c, a)
 
-    def coordinate_leaders(self, u: np.ndarray) -> None:
-        """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle."""
+    def coordinate_leaders(self, meets: np.ndarray) -> None:
+        """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle.
+        meets: per county, a joint meeting is held this month (``meetings_per_year`` / 12) if it has a platform."""
         p = self.model.p["structure"]
         network = ~self.unit & self.exists
         if not network.any():
             return
-        meeting = network & self.has_platform & (u < self.meetings / 12.0)
+        meeting = network & self.has_platform & meets
         decay = np.where(network, 1.0 - p["tie_decay"], 1.0)
         grow = np.where(meeting, p["tie_growth"], 0.0)
         self.model.leader_posts.meet(decay * (1.0 - grow), grow)
@@ -406,16 +444,17 @@ class SupportStructures:
         reach = (self.field_proximity() * self.staff_time())[:, None, None]
         miss = np.prod(1.0 - visits * reach, axis=2)  # (county, area)
         contact = u < (1.0 - miss).take(county, axis=0)
-        if not contact.any():
-            return
         fte = self._derived("fte_floor", (posts.epoch,), lambda: np.maximum(posts.staffed_fte(), 1e-12))
         competence = (posts.competence * posts.fte).sum(axis=2) / fte
         boost = self._derived("boost", (self.has_platform.tobytes(), self.linked.tobytes()),
                               lambda: 1.0 + pl["platform_uptake_boost"] * self._platform_linked())
         linked = self._derived("linked_munis", (self.linked.tobytes(),), lambda: self.linked.take(county, axis=0))
-        m.knowledge.expose(contact, uptake=np.minimum(1.0, pl["uptake"] * competence * boost).take(county, axis=0),
-                           consolidation=np.minimum(1.0, pl["consolidation"] * competence * boost).take(county, axis=0),
-                           initiative=linked, structure=linked)
+        # uptake and consolidation chances together: (2, county, area), then per municipality
+        chance = np.multiply.outer(self._leader_chances, competence)
+        chance *= boost
+        np.minimum(1.0, chance, out=chance)
+        uptake, consolidation = chance.take(county, axis=1)
+        m.knowledge.expose(contact, uptake=uptake, consolidation=consolidation, initiative=linked, structure=linked)
 
     def run_platform_activity(self, u: np.ndarray) -> None:
         """Network meetings, training and seminars open to every municipality of the county, in the areas
@@ -435,13 +474,13 @@ class SupportStructures:
         contact = (u < (1.0 - np.exp(-rate)).take(m.muni_county))[:, None] & carried
         m.knowledge.expose(contact, uptake=p["platform_uptake"], initiative=True, structure=True)
 
-    def report_upward(self) -> None:
-        """Experience flows up from practice: leaders close to the field report more."""
+    def report_upward(self, u: np.ndarray) -> None:
+        """Experience flows up from practice: leaders close to the field report more. u: (county, area)."""
         m = self.model
         posts = m.leader_posts
         rate = self._derived("upward", (posts.epoch, self.unit.tobytes(), self.has_platform.tobytes(), self.linked.tobytes()),
                              lambda: m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None]
                              * self._platform_linked())
-        reports = poisson(self._streams["upward"].random(rate.shape), rate * m.county_using)
+        reports = poisson(u, rate * m.county_using)
         self.upward_reports = reports.sum(axis=1)
         m.upward[m.month] += reports.sum(axis=0)  # received nationally: shapes the relevance of national guidance
