@@ -89,18 +89,18 @@ class LeaderPosts:
         self.model.regional.changed()
         leader.remove()
 
-    def cut(self, c: int, area: int, j: int, excess: float) -> None:
-        """Less money: the post is cut to part time."""
+    def cut(self, c, area, j, excess) -> None:
+        """Less money: post(s) (c, area, j) cut to part time by `excess` FTE (numbers, or arrays of distinct posts)."""
         self.epoch += 1
         self.fte[c, area, j] -= excess
 
     def join(self, c: int, area: int, j: int | slice = slice(None)) -> None:
         """New colleague ties for post(s) j of an area: full strength if co-located, else none yet."""
-        start = 1.0 if self.model.regional.unit[c] else 0.0
+        colocated = self.model.regional.unit[c]
         posts = area * MAX_POSTS + j if isinstance(j, int) else np.arange(area * MAX_POSTS, (area + 1) * MAX_POSTS)[j]
         county = self.ties[c]  # a view
-        county[posts, :] = start * self.other_area[posts]
-        county[:, posts] = start * self.other_area[:, posts]
+        county[posts, :] = self.other_area[posts] if colocated else 0.0
+        county[:, posts] = self.other_area[:, posts] if colocated else 0.0
 
     # -- the monthly arithmetic --------------------------------------------------------------------
     def in_linked_areas(self) -> np.ndarray:
@@ -128,13 +128,12 @@ class LeaderPosts:
         gain *= who  # (x 1.0 or 0.0: only leaders in post learn)
         self.competence += gain
 
-    def meet(self, factor: np.ndarray, gain: np.ndarray) -> None:
-        """Network ties in county c become factor[c] * strength + gain[c] (decay, then growth at a meeting).
-        Counties whose ties do not change (factor 1, gain 0) are left alone: the ties matrix is large."""
-        for c in np.flatnonzero(factor != 1.0).tolist():
-            self.ties[c] *= factor[c]
-        for c in np.flatnonzero(gain).tolist():
-            self.ties[c] += gain[c] * self.other_area
+    def meet(self, c: int, factor: float, gain: float = 0.0) -> None:
+        """Network ties in county c become factor * strength + gain (decay, then growth at a meeting)."""
+        county = self.ties[c]  # a view
+        county *= factor
+        if gain:
+            county += gain * self.other_area
 
     def staffed_fte(self) -> np.ndarray:
         """(county, area) FTE in post (read-only; an empty post has fte 0)."""

@@ -197,6 +197,7 @@ class SupportStructures:
         self._party = np.arange(MAX_PARTIES)
         self._leader_chances = np.array([model.p["leaders"]["uptake"], model.p["leaders"]["consolidation"]])
         self._draws = self._monthly_draws(n, n_a)
+        self._ones = np.ones(n, dtype=np.int64), np.ones(n_a, dtype=np.int64)
         # money enough for a platform leader (structure.platform_min_funding); set again by read_budget
         self.funded = self.exists & (self.funding_ratio >= p["platform_min_funding"])
         self._budget_year = 0  # bumped by read_budget: keys the arrays derived from the money
@@ -392,13 +393,13 @@ class SupportStructures:
         target, staffed = self.target_fte(), posts.staffed_fte()
         cut = (staffed > target + 1e-9) & (posts.held > 0) & layoff
         if cut.any():
-            for c, a in zip(*(i.tolist() for i in np.nonzero(cut))):
-                last = int(np.argmax(np.where(posts.occupied[c, a], posts.hired[c, a], -1)))
-                excess = staffed[c, a] - target[c, a]
-                if posts.fte[c, a, last] - excess > 0.05:
-                    posts.cut(c, a, last, excess)  # less money: the last post is cut to part time rather than ended
-                else:
-                    posts.vacate(c, a, last)
+            c, a = np.nonzero(cut)
+            last = np.where(posts.occupied[c, a], posts.hired[c, a], -1).argmax(axis=1)  # the last one hired
+            excess = staffed[c, a] - target[c, a]
+            part = posts.fte[c, a, last] - excess > 0.05  # less money: the post is cut to part time rather than ended
+            posts.cut(c[part], a[part], last[part], excess[part])
+            for c, a, j in zip(*(i[~part].tolist() for i in (c, a, last))):
+                posts.vacate(c, a, j)
         # (an area with more staff than money never hires, so no area is both cut and hiring)
         hire = (target - staffed > 0.05) & hire & (posts.held < MAX_POSTS)
         if hire.any():
@@ -418,14 +419,17 @@ class SupportStructures:
     def coordinate_leaders(self, meets: np.ndarray) -> None:
         """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle.
         meets: per county, a joint meeting is held this month (``meetings_per_year`` / 12) if it has a platform."""
-        p = self.model.p["structure"]
-        network = ~self.unit & self.exists
-        if not network.any():
+        p, posts = self.model.p["structure"], self.model.leader_posts
+        network = self._derived("network", (self.unit.tobytes(),), lambda: np.flatnonzero(~self.unit & self.exists))
+        if not len(network):
             return
-        meeting = network & self.has_platform & meets
-        decay = np.where(network, 1.0 - p["tie_decay"], 1.0)
-        grow = np.where(meeting, p["tie_growth"], 0.0)
-        self.model.leader_posts.meet(decay * (1.0 - grow), grow)
+        meeting = self.has_platform & meets
+        decay, growth = 1.0 - p["tie_decay"], p["tie_growth"]
+        for c in network.tolist():
+            if meeting[c]:
+                posts.meet(c, decay * (1.0 - growth), growth)
+            else:
+                posts.meet(c, decay)
 
     def support_municipalities(self, u: np.ndarray) -> None:
         """Development leaders learn, and work with the municipalities of their area; a county's leaders
@@ -442,7 +446,7 @@ class SupportStructures:
         visits = self._derived("visits", (posts.epoch,), lambda: np.minimum(
             1.0, pl["municipalities_per_fte"] * posts.fte / m.county_sizes[:, None, None]))
         reach = (self.field_proximity() * self.staff_time())[:, None, None]
-        miss = np.prod(1.0 - visits * reach, axis=2)  # (county, area)
+        miss = np.multiply.reduce(1.0 - visits * reach, axis=2)  # (county, area)
         contact = u < (1.0 - miss).take(county, axis=0)
         fte = self._derived("fte_floor", (posts.epoch,), lambda: np.maximum(posts.staffed_fte(), 1e-12))
         competence = (posts.competence * posts.fte).sum(axis=2) / fte
@@ -482,5 +486,5 @@ class SupportStructures:
                              lambda: m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None]
                              * self._platform_linked())
         reports = poisson(u, rate * m.county_using)
-        self.upward_reports = reports.sum(axis=1)
-        m.upward[m.month] += reports.sum(axis=0)  # received nationally: shapes the relevance of national guidance
+        self.upward_reports = reports @ self._ones[1]  # (exact sums of counts)
+        m.upward[m.month] += self._ones[0] @ reports  # received nationally: shapes the relevance of national guidance
