@@ -113,9 +113,9 @@ class LeaderPosts:
         areas, normalised by the number of other areas that could be reached (a lone leader learns nothing)."""
         linked = self.model.regional.linked
 
-        members = self._cached("weights", (self.epoch, linked.tobytes()),
-                               lambda: self.in_linked_areas().reshape(self.ties.shape[:2] + (1,)).astype(float))
-        others = self._cached("others", (linked.tobytes(),), lambda: np.maximum(1, linked.sum(axis=1) - 1)[:, None])
+        members, others = self._cached("weights", (self.epoch, linked.tobytes()), lambda: (
+            self.in_linked_areas().reshape(self.ties.shape[:2] + (1,)).astype(float),
+            np.maximum(1, linked.sum(axis=1) - 1)[:, None]))
         total = self.ties @ members  # (x 1.0 or 0.0: only the other members' ties count, and only for members)
         total *= members
         return np.minimum(1.0, total[:, :, 0] / others).reshape(self.occupied.shape)

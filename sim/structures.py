@@ -20,6 +20,8 @@ the inspectable picture of the structures, not part of the monthly arithmetic.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import mesa
 import numpy as np
 
@@ -32,6 +34,15 @@ from .streams import poisson
 MAX_PARTIES = 32  # consent draws per county and month are of this fixed size (common random numbers)
 
 
+class Links(NamedTuple):
+    """Arrays that follow from who has a platform leader and which areas are linked (a few changes a year)."""
+    platform_linked: np.ndarray  # (county, area) linked to a structure with a platform leader in post
+    boost: np.ndarray  # (county, area) 1 + leaders.platform_uptake_boost where platform_linked
+    linked_munis: np.ndarray  # (municipality, area) linked in the municipality's county
+    carried_munis: np.ndarray  # (municipality, area) linked and active: the platform's activity carries it
+    unlinked: np.ndarray  # (county, area) active, not linked, in a county with a platform leader and 'auto' areas
+
+
 class MonthlyDraws:
     """One process's uniforms, a fixed shape each month, drawn a year ahead at a time: the same numbers in the
     same order as one draw a month (common random numbers), for one numpy call a year. `events(u)` turns a
@@ -39,13 +50,13 @@ class MonthlyDraws:
 
     def __init__(self, rng, shape: tuple, events=lambda u: (u,), months: int = 12):
         self.rng, self.shape, self.events, self.months = rng, shape, events, months
-        self._year, self._i = (), months
+        self._ahead: list[tuple] = []
 
     def next(self) -> tuple:
-        if self._i == self.months:
-            self._year, self._i = self.events(self.rng.random((self.months,) + self.shape)), 0
-        self._i += 1
-        return tuple(a[self._i - 1] for a in self._year)
+        if not self._ahead:
+            year = self.events(self.rng.random((self.months,) + self.shape))
+            self._ahead = [tuple(a[i] for a in year) for i in range(self.months - 1, -1, -1)]
+        return self._ahead.pop()
 
 
 class RegionalSupportStructure(mesa.Agent):
@@ -230,13 +241,24 @@ class SupportStructures:
         }
 
     def _derived(self, name: str, key: tuple, make):
-        """The array `make()` gives, computed again only when `key` (the state it is made from) changes."""
+        """The array(s) `make()` gives, computed again only when `key` (the state they come from) changes."""
         hit = self._cache.get(name)
         if hit is None or hit[0] != key:
             value = make()
-            value.flags.writeable = False  # shared by every caller until the state changes
+            for a in value if isinstance(value, tuple) else (value,):
+                a.flags.writeable = False  # shared by every caller until the state changes
             hit = self._cache[name] = (key, value)
         return hit[1]
+
+    def _links(self) -> Links:
+        """What follows from who has a platform leader and which areas are linked and active."""
+        def make():
+            m, county = self.model, self.model.muni_county
+            platform_linked = self.linked & self.has_platform[:, None]
+            return Links(platform_linked, 1.0 + m.p["leaders"]["platform_uptake_boost"] * platform_linked,
+                         self.linked.take(county, axis=0), (self.linked & self.area_active).take(county, axis=0),
+                         (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active)
+        return self._derived("links", (self.has_platform.tobytes(), self.linked.tobytes(), self.area_active.tobytes()), make)
 
     # -- money and staff ---------------------------------------------------------------------------
     def read_budget(self, c: int, budget: Budget) -> None:
@@ -266,11 +288,6 @@ class SupportStructures:
         return self._derived("functioning", (self.has_platform.tobytes(), self.linked.tobytes(), posts.epoch,
                                              self._budget_year),
                              lambda: self.has_platform & (self.money[:, 0] > 0) & (self.linked & (posts.held > 0)).any(axis=1))
-
-    def _platform_linked(self) -> np.ndarray:
-        """(county, area): linked to a structure with a platform leader in post."""
-        return self._derived("platform_linked", (self.has_platform.tobytes(), self.linked.tobytes()),
-                             lambda: self.linked & self.has_platform[:, None])
 
     def end_platform(self, c: int) -> None:
         self.platform[c] = None
@@ -409,8 +426,7 @@ class SupportStructures:
     def consider_linking(self, link: np.ndarray) -> None:
         """Where the areas are not fixed, a platform leader brings each active area's leaders in with a
         monthly hazard (``structure.link_rate``). link: (county, area) it would happen this month."""
-        open_ = self._derived("unlinked", (self.has_platform.tobytes(), self.linked.tobytes(), self.area_active.tobytes()),
-                              lambda: (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active)
+        open_ = self._links().unlinked
         if not open_.any():
             return
         for c, a in zip(*(i.tolist() for i in np.nonzero(open_ & link))):
@@ -443,22 +459,21 @@ class SupportStructures:
         posts.learn(posts.colleague_tie(), posts.occupied)
         county = m.muni_county
         # (fte, and so visits, is zero in an empty post)
-        visits = self._derived("visits", (posts.epoch,), lambda: np.minimum(
-            1.0, pl["municipalities_per_fte"] * posts.fte / m.county_sizes[:, None, None]))
+        visits, fte = self._derived("visits", (posts.epoch,), lambda: (
+            np.minimum(1.0, pl["municipalities_per_fte"] * posts.fte / m.county_sizes[:, None, None]),
+            np.maximum(posts.staffed_fte(), 1e-12)))
         reach = (self.field_proximity() * self.staff_time())[:, None, None]
         miss = np.multiply.reduce(1.0 - visits * reach, axis=2)  # (county, area)
         contact = u < (1.0 - miss).take(county, axis=0)
-        fte = self._derived("fte_floor", (posts.epoch,), lambda: np.maximum(posts.staffed_fte(), 1e-12))
         competence = (posts.competence * posts.fte).sum(axis=2) / fte
-        boost = self._derived("boost", (self.has_platform.tobytes(), self.linked.tobytes()),
-                              lambda: 1.0 + pl["platform_uptake_boost"] * self._platform_linked())
-        linked = self._derived("linked_munis", (self.linked.tobytes(),), lambda: self.linked.take(county, axis=0))
+        links = self._links()
         # uptake and consolidation chances together: (2, county, area), then per municipality
         chance = np.multiply.outer(self._leader_chances, competence)
-        chance *= boost
+        chance *= links.boost
         np.minimum(1.0, chance, out=chance)
         uptake, consolidation = chance.take(county, axis=1)
-        m.knowledge.expose(contact, uptake=uptake, consolidation=consolidation, initiative=linked, structure=linked)
+        m.knowledge.expose(contact, uptake=uptake, consolidation=consolidation, initiative=links.linked_munis,
+                           structure=links.linked_munis)
 
     def run_platform_activity(self, u: np.ndarray) -> None:
         """Network meetings, training and seminars open to every municipality of the county, in the areas
@@ -467,8 +482,7 @@ class SupportStructures:
         if not m.p["channels"]["platform"]:
             return
         p = m.p["structure"]
-        carried = self._derived("carried", (self.linked.tobytes(), self.area_active.tobytes()),
-                                lambda: (self.linked & self.area_active).take(m.muni_county, axis=0))
+        carried = self._links().carried_munis
         if not self.has_platform.any() or not carried.any():  # no contact anywhere
             return
         # a small platform staff runs a fixed number of activities a month, shared by the county's municipalities
@@ -484,7 +498,7 @@ class SupportStructures:
         posts = m.leader_posts
         rate = self._derived("upward", (posts.epoch, self.unit.tobytes(), self.has_platform.tobytes(), self.linked.tobytes()),
                              lambda: m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None]
-                             * self._platform_linked())
+                             * self._links().platform_linked)
         reports = poisson(u, rate * m.county_using)
         self.upward_reports = reports @ self._ones[1]  # (exact sums of counts)
         m.upward[m.month] += self._ones[0] @ reports  # received nationally: shapes the relevance of national guidance
