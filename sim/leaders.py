@@ -19,6 +19,7 @@ import mesa
 import numpy as np
 
 from .parameters import AREAS
+from .state import Derived
 
 MAX_POSTS = 8  # development-leader posts per county and area (the defaults fill at most 5)
 
@@ -42,17 +43,7 @@ class LeaderPosts:
         self.ties = np.zeros((n_counties, n_posts, n_posts))
         self._hires = 0
         self.epoch = 0  # bumped whenever a post is filled, vacated or cut: keys what is derived from the posts
-        self._derived: dict[str, tuple] = {}
-
-    def _cached(self, name: str, key: tuple, make):
-        """`make()`, computed again only when `key` changes; shared, so read-only."""
-        hit = self._derived.get(name)
-        if hit is None or hit[0] != key:
-            value = make()
-            for a in value if isinstance(value, tuple) else (value,):
-                a.flags.writeable = False
-            hit = self._derived[name] = (key, value)
-        return hit[1]
+        self._cached = Derived()
 
     # -- hiring and leaving ------------------------------------------------------------------------
     def free_post(self, c: int, area: int) -> int | None:

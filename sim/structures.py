@@ -28,7 +28,8 @@ import numpy as np
 from .funding import REGIONAL, Budget
 from .leaders import MAX_POSTS, DevelopmentLeader, PlatformLeader
 from .parameters import AREAS
-from .state import row_view
+from .state import Derived, row_view
+from .draws import MonthlyDraws
 from .streams import poisson
 
 MAX_PARTIES = 32  # consent draws per county and month are of this fixed size (common random numbers)
@@ -41,22 +42,6 @@ class Links(NamedTuple):
     linked_munis: np.ndarray  # (municipality, area) linked in the municipality's county
     carried_munis: np.ndarray  # (municipality, area) linked and active: the platform's activity carries it
     unlinked: np.ndarray  # (county, area) active, not linked, in a county with a platform leader and 'auto' areas
-
-
-class MonthlyDraws:
-    """One process's uniforms, a fixed shape each month, drawn a year ahead at a time: the same numbers in the
-    same order as one draw a month (common random numbers), for one numpy call a year. `events(u)` turns a
-    year of uniforms into what the process uses (comparisons with fixed chances); `next()` gives a month's."""
-
-    def __init__(self, rng, shape: tuple, events=lambda u: (u,), months: int = 12):
-        self.rng, self.shape, self.events, self.months = rng, shape, events, months
-        self._ahead: list[tuple] = []
-
-    def next(self) -> tuple:
-        if not self._ahead:
-            year = self.events(self.rng.random((self.months,) + self.shape))
-            self._ahead = [tuple(a[i] for a in year) for i in range(self.months - 1, -1, -1)]
-        return self._ahead.pop()
 
 
 class RegionalSupportStructure(mesa.Agent):
@@ -212,7 +197,7 @@ class SupportStructures:
         # money enough for a platform leader (structure.platform_min_funding); set again by read_budget
         self.funded = self.exists & (self.funding_ratio >= p["platform_min_funding"])
         self._budget_year = 0  # bumped by read_budget: keys the arrays derived from the money
-        self._cache: dict[str, tuple] = {}
+        self._derived = Derived()
 
     def changed(self) -> None:
         self.version += 1
@@ -239,16 +224,6 @@ class SupportStructures:
             "platform": MonthlyDraws(m.streams("platform"), (n_m,)),
             "upward": MonthlyDraws(m.streams("upward"), (n, n_a)),
         }
-
-    def _derived(self, name: str, key: tuple, make):
-        """The array(s) `make()` gives, computed again only when `key` (the state they come from) changes."""
-        hit = self._cache.get(name)
-        if hit is None or hit[0] != key:
-            value = make()
-            for a in value if isinstance(value, tuple) else (value,):
-                a.flags.writeable = False  # shared by every caller until the state changes
-            hit = self._cache[name] = (key, value)
-        return hit[1]
 
     def _links(self) -> Links:
         """What follows from who has a platform leader and which areas are linked and active."""
