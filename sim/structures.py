@@ -42,6 +42,7 @@ class Links(NamedTuple):
     linked_munis: np.ndarray  # (municipality, area) linked in the municipality's county
     carried_munis: np.ndarray  # (municipality, area) linked and active: the platform's activity carries it
     unlinked: np.ndarray  # (county, area) active, not linked, in a county with a platform leader and 'auto' areas
+    any_carried: np.ndarray  # (a 0-d bool) some platform's activity carries some area
 
 
 class RegionalSupportStructure(mesa.Agent):
@@ -230,9 +231,11 @@ class SupportStructures:
         def make():
             m, county = self.model, self.model.muni_county
             platform_linked = self.linked & self.has_platform[:, None]
+            carried = (self.linked & self.area_active).take(county, axis=0)
             return Links(platform_linked, 1.0 + m.p["leaders"]["platform_uptake_boost"] * platform_linked,
-                         self.linked.take(county, axis=0), (self.linked & self.area_active).take(county, axis=0),
-                         (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active)
+                         self.linked.take(county, axis=0), carried,
+                         (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active,
+                         np.array(self.has_platform.any() and carried.any()))
         return self._derived("links", (self.has_platform.tobytes(), self.linked.tobytes(), self.area_active.tobytes()), make)
 
     # -- money and staff ---------------------------------------------------------------------------
@@ -315,11 +318,11 @@ class SupportStructures:
         if leave.any():
             for c in np.flatnonzero(leave):
                 self.platform[c].leave()
-        unfunded = self.has_platform & ~self.funded
+        unfunded, _ = self._posts_and_money()
         if unfunded.any():
             for c in np.flatnonzero(unfunded & layoff):
                 self.platform[c].leave()
-        vacant = self.funded & ~self.has_platform  # (a post just ended for want of money is not vacant)
+        _, vacant = self._posts_and_money()  # (a post just ended for want of money is not vacant)
         if vacant.any():
             for c in np.flatnonzero(vacant & (self.consented >= self.parties) & hire):
                 self.platform[c] = PlatformLeader(m, m.structures[c])
@@ -327,6 +330,11 @@ class SupportStructures:
                 m.platform_hires += 1
                 self.on_platform_start(c)
                 self.changed()
+
+    def _posts_and_money(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per county: a platform leader in post without the money for one; money for one and none in post."""
+        return self._derived("posts_and_money", (self.has_platform.tobytes(), self._budget_year), lambda: (
+            self.has_platform & ~self.funded, self.funded & ~self.has_platform))
 
     def on_platform_start(self, c: int) -> None:
         """A platform leader ties the county's universities, fixed areas and - where the R&D environment is
@@ -359,16 +367,16 @@ class SupportStructures:
         asks (BRIEF §2, Jönköping), more readily the larger they are; the person may leave and is replaced
         only while the platform leader is in post."""
         m, kn = self.model, self.model.knowledge
-        self.had_link |= self.has_platform
-        if not self.had_link.any():  # no platform leader has asked yet
-            return
 
         def thresholds():  # per municipality: the chance to lose / to appoint one, -1 where it cannot happen
+            self.had_link |= self.has_platform  # (it changes only with has_platform, the key)
             p, county = m.p["municipality"], m.muni_county
-            return np.stack([np.where(self.had_link[county], p["resource_person_loss"], -1.0),
-                             np.where(self.has_platform[county], p["resource_person_rate"] * kn.capacity, -1.0)])
+            return (np.array(self.had_link.any()), np.where(self.had_link[county], p["resource_person_loss"], -1.0),
+                    np.where(self.has_platform[county], p["resource_person_rate"] * kn.capacity, -1.0))
 
-        lose, appoint = self._derived("link_person", (self.has_platform.tobytes(), self.had_link.tobytes()), thresholds)
+        asked, lose, appoint = self._derived("link_person", (self.has_platform.tobytes(),), thresholds)
+        if not asked:  # no platform leader has asked yet
+            return
         has = kn.has_link
         kn.has_link = has ^ (u < np.where(has, lose, appoint))  # the person leaves, or one is appointed
 
@@ -457,14 +465,14 @@ class SupportStructures:
         if not m.p["channels"]["platform"]:
             return
         p = m.p["structure"]
-        carried = self._links().carried_munis
-        if not self.has_platform.any() or not carried.any():  # no contact anywhere
+        links = self._links()
+        if not links.any_carried:  # no contact anywhere
             return
         # a small platform staff runs a fixed number of activities a month, shared by the county's municipalities
         capacity = self._derived("activity", (self.has_platform.tobytes(), self._budget_year), lambda: (
             p["platform_activity_capacity"] * self.has_platform * self.funding_ratio * self.readiness))
         rate = capacity * self.staff_time() / m.county_sizes
-        contact = (u < (1.0 - np.exp(-rate)).take(m.muni_county))[:, None] & carried
+        contact = (u < (1.0 - np.exp(-rate)).take(m.muni_county))[:, None] & links.carried_munis
         m.knowledge.expose(contact, uptake=p["platform_uptake"], initiative=True, structure=True)
 
     def report_upward(self, u: np.ndarray) -> None:
