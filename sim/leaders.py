@@ -97,14 +97,14 @@ class LeaderPosts:
     def in_linked_areas(self) -> np.ndarray:
         """(county, area, post): occupied posts of areas linked to the structure (read-only)."""
         linked = self.model.regional.linked
-        return self._cached("members", (self.epoch, linked.tobytes()), lambda: self.occupied & linked[:, :, None])
+        return self._cached("members", (self.epoch, self.model.regional.epoch), lambda: self.occupied & linked[:, :, None])
 
     def colleague_tie(self) -> np.ndarray:
         """(county, area, post): the mean strength of each leader's ties to the leaders of the other linked
         areas, normalised by the number of other areas that could be reached (a lone leader learns nothing)."""
         linked = self.model.regional.linked
 
-        members, others = self._cached("weights", (self.epoch, linked.tobytes()), lambda: (
+        members, others = self._cached("weights", (self.epoch, self.model.regional.epoch), lambda: (
             self.in_linked_areas().reshape(self.ties.shape[:2] + (1,)).astype(float),
             np.maximum(1, linked.sum(axis=1) - 1)[:, None]))
         total = self.ties @ members  # (x 1.0 or 0.0: only the other members' ties count, and only for members)

@@ -142,7 +142,7 @@ class RegionalSupportStructure(mesa.Agent):
         s.unit[self.index] = principle == "unit"
         if principle == "unit":
             self.model.leader_posts.ties[self.index] = self.model.leader_posts.other_area  # co-located: full ties
-        s.changed()
+        s.restructured()
 
     def add_time_load(self, share: float) -> None:
         """National networks and guidance past the structure take this share of next month's staff time."""
@@ -197,11 +197,16 @@ class SupportStructures:
         self._ones = np.ones(n, dtype=np.int64), np.ones(n_a, dtype=np.int64)
         # money enough for a platform leader (structure.platform_min_funding); set again by read_budget
         self.funded = self.exists & (self.funding_ratio >= p["platform_min_funding"])
-        self._budget_year = 0  # bumped by read_budget: keys the arrays derived from the money
+        self.epoch = 0  # bumped by restructured(): keys the arrays derived from the structures' state
         self._derived = Derived()
 
     def changed(self) -> None:
         self.version += 1
+
+    def restructured(self) -> None:
+        """Who has a platform leader, which areas are linked, a principle or the money changed."""
+        self.epoch += 1
+        self.changed()
 
     def _monthly_draws(self, n: int, n_a: int) -> dict[str, MonthlyDraws]:
         """Every process draws a fixed shape each month whatever the state (common random numbers); where
@@ -236,7 +241,7 @@ class SupportStructures:
                          self.linked.take(county, axis=0), carried,
                          (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active,
                          np.array(self.has_platform.any() and carried.any()))
-        return self._derived("links", (self.has_platform.tobytes(), self.linked.tobytes(), self.area_active.tobytes()), make)
+        return self._derived("links", (self.epoch, self.area_active.tobytes()), make)
 
     # -- money and staff ---------------------------------------------------------------------------
     def read_budget(self, c: int, budget: Budget) -> None:
@@ -244,7 +249,7 @@ class SupportStructures:
         self.funding_ratio[c] = budget.funding_ratio()
         self.funded[c] = self.exists[c] and self.funding_ratio[c] >= self.model.p["structure"]["platform_min_funding"]
         self.state[c], self.principals[c], self.full_cost[c] = budget.state, budget.principals, budget.full_cost
-        self._budget_year += 1
+        self.restructured()
 
     def target_fte(self) -> np.ndarray:
         """(county, area) FTE the year's money pays for, after administration (the principle's overhead)."""
@@ -252,31 +257,30 @@ class SupportStructures:
             p = self.model.p
             overhead = np.where(self.unit, p["structure"]["admin_overhead"]["unit"], p["structure"]["admin_overhead"]["network"])
             return (self.area_active * self.money[:, 1:] * (1.0 - overhead)[:, None]) / p["leaders"]["cost_msek_per_fte"]
-        return self._derived("target", (self._budget_year, self.area_active.tobytes(), self.unit.tobytes()), make)
+        return self._derived("target", (self.epoch, self.area_active.tobytes()), make)
 
     def field_proximity(self) -> np.ndarray:
         fp = self.model.p["structure"]["field_proximity"]
-        return self._derived("proximity", (self.unit.tobytes(),), lambda: np.where(self.unit, fp["unit"], fp["network"]))
+        return self._derived("proximity", (self.epoch,), lambda: np.where(self.unit, fp["unit"], fp["network"]))
 
     def staff_time(self) -> np.ndarray:
         return 1.0 - self.time_load
 
     def functioning(self) -> np.ndarray:
         posts = self.model.leader_posts
-        return self._derived("functioning", (self.has_platform.tobytes(), self.linked.tobytes(), posts.epoch,
-                                             self._budget_year),
+        return self._derived("functioning", (self.epoch, posts.epoch),
                              lambda: self.has_platform & (self.money[:, 0] > 0) & (self.linked & (posts.held > 0)).any(axis=1))
 
     def end_platform(self, c: int) -> None:
         self.platform[c] = None
         self.has_platform[c] = False
-        self.changed()
+        self.restructured()
 
     def link_area(self, c: int, area: int) -> None:
         if not self.linked[c, area]:
             self.linked[c, area] = True
             self.model.leader_posts.join(c, area)
-            self.changed()
+            self.restructured()
 
     # -- the month: ODD process overview, step 2, for every county at once ----------------------------
     def step(self) -> None:
@@ -328,12 +332,12 @@ class SupportStructures:
                 self.platform[c] = PlatformLeader(m, m.structures[c])
                 self.has_platform[c] = True
                 m.platform_hires += 1
+                self.restructured()
                 self.on_platform_start(c)
-                self.changed()
 
     def _posts_and_money(self) -> tuple[np.ndarray, np.ndarray]:
         """Per county: a platform leader in post without the money for one; money for one and none in post."""
-        return self._derived("posts_and_money", (self.has_platform.tobytes(), self._budget_year), lambda: (
+        return self._derived("posts_and_money", (self.epoch,), lambda: (
             self.has_platform & ~self.funded, self.funded & ~self.has_platform))
 
     def on_platform_start(self, c: int) -> None:
@@ -374,7 +378,7 @@ class SupportStructures:
             return (np.array(self.had_link.any()), np.where(self.had_link[county], p["resource_person_loss"], -1.0),
                     np.where(self.has_platform[county], p["resource_person_rate"] * kn.capacity, -1.0))
 
-        asked, lose, appoint = self._derived("link_person", (self.has_platform.tobytes(),), thresholds)
+        asked, lose, appoint = self._derived("link_person", (self.epoch,), thresholds)
         if not asked:  # no platform leader has asked yet
             return
         has = kn.has_link
@@ -419,7 +423,7 @@ class SupportStructures:
         """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle.
         meets: per county, a joint meeting is held this month (``meetings_per_year`` / 12) if it has a platform."""
         p, posts = self.model.p["structure"], self.model.leader_posts
-        network = self._derived("network", (self.unit.tobytes(),), lambda: np.flatnonzero(~self.unit & self.exists))
+        network = self._derived("network", (self.epoch,), lambda: np.flatnonzero(~self.unit & self.exists))
         if not len(network):
             return
         meeting = self.has_platform & meets
@@ -469,7 +473,7 @@ class SupportStructures:
         if not links.any_carried:  # no contact anywhere
             return
         # a small platform staff runs a fixed number of activities a month, shared by the county's municipalities
-        capacity = self._derived("activity", (self.has_platform.tobytes(), self._budget_year), lambda: (
+        capacity = self._derived("activity", (self.epoch,), lambda: (
             p["platform_activity_capacity"] * self.has_platform * self.funding_ratio * self.readiness))
         rate = capacity * self.staff_time() / m.county_sizes
         contact = (u < (1.0 - np.exp(-rate)).take(m.muni_county))[:, None] & links.carried_munis
@@ -479,7 +483,7 @@ class SupportStructures:
         """Experience flows up from practice: leaders close to the field report more. u: (county, area)."""
         m = self.model
         posts = m.leader_posts
-        rate = self._derived("upward", (posts.epoch, self.unit.tobytes(), self.has_platform.tobytes(), self.linked.tobytes()),
+        rate = self._derived("upward", (posts.epoch, self.epoch),
                              lambda: m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None]
                              * self._links().platform_linked)
         reports = poisson(u, rate * m.county_using)
