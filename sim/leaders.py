@@ -80,10 +80,17 @@ class LeaderPosts:
         self.model.regional.changed()
         leader.remove()
 
-    def cut(self, c, area, j, excess) -> None:
-        """Less money: post(s) (c, area, j) cut to part time by `excess` FTE (numbers, or arrays of distinct posts)."""
+    def cut_back(self, cut: np.ndarray, excess: np.ndarray) -> None:
+        """Less money: in each (county, area) where `cut`, the post hired last is cut by the `excess` FTE, or
+        ended if less than 0.05 FTE would be left."""
+        c, a = np.nonzero(cut)
+        last = np.where(self.occupied[c, a], self.hired[c, a], -1).argmax(axis=1)
+        excess = excess[c, a]
+        part = self.fte[c, a, last] - excess > 0.05
         self.epoch += 1
-        self.fte[c, area, j] -= excess
+        self.fte[c[part], a[part], last[part]] -= excess[part]
+        for c, a, j in zip(*(i[~part].tolist() for i in (c, a, last))):
+            self.vacate(c, a, j)
 
     def join(self, c: int, area: int, j: int | slice = slice(None)) -> None:
         """New colleague ties for post(s) j of an area: full strength if co-located, else none yet."""
@@ -92,6 +99,14 @@ class LeaderPosts:
         county = self.ties[c]  # a view
         county[posts, :] = self.other_area[posts] if colocated else 0.0
         county[:, posts] = self.other_area[:, posts] if colocated else 0.0
+
+    def by_area(self, c: int) -> list[list["DevelopmentLeader"]]:
+        """County c's development leaders per area, in the order they were hired."""
+        out = []
+        for a in range(len(AREAS)):
+            held = np.flatnonzero(self.occupied[c, a])
+            out.append([self.agent[c, a, j] for j in held[np.argsort(self.hired[c, a, held])]])
+        return out
 
     # -- the monthly arithmetic --------------------------------------------------------------------
     def in_linked_areas(self) -> np.ndarray:
@@ -125,6 +140,20 @@ class LeaderPosts:
         county *= factor
         if gain:
             county += gain * self.other_area
+
+    def no_visit(self, reach: np.ndarray) -> np.ndarray:
+        """(county, area): the chance that none of the area's leaders works with a given municipality of the
+        county this month. A leader's visits (``leaders.municipalities_per_fte`` x FTE) are shared by the
+        county's municipalities; `reach` (per county) is the share of them that leads to contact."""
+        p, m = self.model.p["leaders"], self.model
+        visits = self._cached("visits", (self.epoch,), lambda: np.minimum(  # (zero in an empty post)
+            1.0, p["municipalities_per_fte"] * self.fte / m.county_sizes[:, None, None]))
+        return np.multiply.reduce(1.0 - visits * reach[:, None, None], axis=2)
+
+    def mean_competence(self) -> np.ndarray:
+        """(county, area): the leaders' competence, weighted by FTE."""
+        fte = self._cached("fte_floor", (self.epoch,), lambda: np.maximum(self.staffed_fte(), 1e-12))
+        return (self.competence * self.fte).sum(axis=2) / fte  # (an empty post has fte 0)
 
     def staffed_fte(self) -> np.ndarray:
         """(county, area) FTE in post (read-only; an empty post has fte 0)."""

@@ -25,14 +25,12 @@ from typing import NamedTuple
 import mesa
 import numpy as np
 
+from .draws import MAX_PARTIES, structure_draws
 from .funding import REGIONAL, Budget
 from .leaders import MAX_POSTS, DevelopmentLeader, PlatformLeader
 from .parameters import AREAS
 from .state import Derived, row_view
-from .draws import MonthlyDraws
 from .streams import poisson
-
-MAX_PARTIES = 32  # consent draws per county and month are of this fixed size (common random numbers)
 
 
 class Links(NamedTuple):
@@ -87,12 +85,7 @@ class RegionalSupportStructure(mesa.Agent):
     @property
     def leaders(self) -> list[list[DevelopmentLeader]]:
         """Development leaders per area, in the order they were hired."""
-        posts = self.model.leader_posts
-        out = []
-        for a in range(len(AREAS)):
-            held = np.flatnonzero(posts.occupied[self.index, a])
-            out.append([posts.agent[self.index, a, j] for j in held[np.argsort(posts.hired[self.index, a, held])]])
-        return out
+        return self.model.leader_posts.by_area(self.index)
 
     def all_leaders(self) -> list[DevelopmentLeader]:
         return [leader for group in self.leaders for leader in group]
@@ -153,12 +146,9 @@ class RegionalSupportStructure(mesa.Agent):
 
 
 class SupportStructures:
-    """The state and the monthly processes of every county's structure, as arrays over counties.
-
-    One month is about a hundred small numpy operations, so arrays that depend only on state that changes
-    a few times a year (who has a platform leader, which areas are linked, the year's money) are derived
-    once and kept until that state changes (``_derived``); each process skips what is provably a no-op.
-    The random numbers are drawn all the same, with the same shapes (common random numbers)."""
+    """The state and the monthly processes of every county's structure, as arrays over counties. Arrays
+    derived from state that changes a few times a year (platforms, links, money) are kept until it changes
+    (``_derived``, keyed by ``epoch``), and a process skips what is provably a no-op (its draws are made all the same)."""
 
     def __init__(self, model, settings: list[dict]):
         self.model = model
@@ -193,7 +183,7 @@ class SupportStructures:
         self._declaration = model.month_of(p["declaration_date"])
         self._party = np.arange(MAX_PARTIES)
         self._leader_chances = np.array([model.p["leaders"]["uptake"], model.p["leaders"]["consolidation"]])
-        self._draws = self._monthly_draws(n, n_a)
+        self._draws = structure_draws(self)
         self._ones = np.ones(n, dtype=np.int64), np.ones(n_a, dtype=np.int64)
         # money enough for a platform leader (structure.platform_min_funding); set again by read_budget
         self.funded = self.exists & (self.funding_ratio >= p["platform_min_funding"])
@@ -207,29 +197,6 @@ class SupportStructures:
         """Who has a platform leader, which areas are linked, a principle or the money changed."""
         self.epoch += 1
         self.changed()
-
-    def _monthly_draws(self, n: int, n_a: int) -> dict[str, MonthlyDraws]:
-        """Every process draws a fixed shape each month whatever the state (common random numbers); where
-        it only compares the draw with a fixed chance, the comparison is made for the year at once."""
-        m, p, pl = self.model, self.model.p["structure"], self.model.p["leaders"]
-        p_hire = 1.0 - np.exp(-p["platform_hire_rate"] * self.readiness)
-        link_rate = np.array([p["link_rate"][k] for k in AREAS])
-        n_m = m.n_municipalities
-        return {
-            # per county: platform hire | lay-off, meeting, linking per area, platform turnover, R&D unit agrees
-            "structure": MonthlyDraws(m.streams("structure"), (n, 4 + n_a), lambda u: (
-                u[..., 0] < p_hire, u[..., 0] < pl["layoff_rate"], u[..., 1] < self.meetings / 12.0,
-                u[..., 2:2 + n_a] < link_rate, u[..., 2 + n_a] < p["platform_turnover"],
-                u[..., 3 + n_a] < m.p["rd"]["link_rate"])),
-            "consent": MonthlyDraws(m.streams("consent"), (n, MAX_PARTIES), lambda u: (u < p["consent_rate"],)),
-            "link-person": MonthlyDraws(m.streams("link-person"), (n_m,)),
-            # per post: hire | lay-off (one draw per county and area), then turnover per post
-            "leaders": MonthlyDraws(m.streams("leaders"), (n, n_a, MAX_POSTS + 1), lambda u: (
-                u[..., 0] < pl["hire_rate"], u[..., 0] < pl["layoff_rate"], u[..., 1:] < pl["turnover"])),
-            "leaders-field": MonthlyDraws(m.streams("leaders-field"), (n_m, n_a)),
-            "platform": MonthlyDraws(m.streams("platform"), (n_m,)),
-            "upward": MonthlyDraws(m.streams("upward"), (n, n_a)),
-        }
 
     def _links(self) -> Links:
         """What follows from who has a platform leader and which areas are linked and active."""
@@ -397,13 +364,7 @@ class SupportStructures:
         target, staffed = self.target_fte(), posts.staffed_fte()
         cut = (staffed > target + 1e-9) & (posts.held > 0) & layoff
         if cut.any():
-            c, a = np.nonzero(cut)
-            last = np.where(posts.occupied[c, a], posts.hired[c, a], -1).argmax(axis=1)  # the last one hired
-            excess = staffed[c, a] - target[c, a]
-            part = posts.fte[c, a, last] - excess > 0.05  # less money: the post is cut to part time rather than ended
-            posts.cut(c[part], a[part], last[part], excess[part])
-            for c, a, j in zip(*(i[~part].tolist() for i in (c, a, last))):
-                posts.vacate(c, a, j)
+            posts.cut_back(cut, staffed - target)
         # (an area with more staff than money never hires, so no area is both cut and hiring)
         hire = (target - staffed > 0.05) & hire & (posts.held < MAX_POSTS)
         if hire.any():
@@ -445,14 +406,9 @@ class SupportStructures:
             return
         posts.learn(posts.colleague_tie(), posts.occupied)
         county = m.muni_county
-        # (fte, and so visits, is zero in an empty post)
-        visits, fte = self._derived("visits", (posts.epoch,), lambda: (
-            np.minimum(1.0, pl["municipalities_per_fte"] * posts.fte / m.county_sizes[:, None, None]),
-            np.maximum(posts.staffed_fte(), 1e-12)))
-        reach = (self.field_proximity() * self.staff_time())[:, None, None]
-        miss = np.multiply.reduce(1.0 - visits * reach, axis=2)  # (county, area)
+        miss = posts.no_visit(self.field_proximity() * self.staff_time())
         contact = u < (1.0 - miss).take(county, axis=0)
-        competence = (posts.competence * posts.fte).sum(axis=2) / fte
+        competence = posts.mean_competence()
         links = self._links()
         # uptake and consolidation chances together: (2, county, area), then per municipality
         chance = np.multiply.outer(self._leader_chances, competence)
