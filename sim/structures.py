@@ -289,11 +289,11 @@ class SupportStructures:
         if leave.any():
             for c in np.flatnonzero(leave):
                 self.platform[c].leave()
-        unfunded, _ = self._posts_and_money()
+        unfunded = self.has_platform & ~self.funded
         if unfunded.any():
             for c in np.flatnonzero(unfunded & layoff):
                 self.platform[c].leave()
-        _, vacant = self._posts_and_money()  # (a post just ended for want of money is not vacant)
+        vacant = self.funded & ~self.has_platform  # (a post just ended for want of money is not vacant)
         if vacant.any():
             for c in np.flatnonzero(vacant & (self.consented >= self.parties) & hire):
                 self.platform[c] = PlatformLeader(m, m.structures[c])
@@ -301,11 +301,6 @@ class SupportStructures:
                 m.platform_hires += 1
                 self.restructured()
                 self.on_platform_start(c)
-
-    def _posts_and_money(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per county: a platform leader in post without the money for one; money for one and none in post."""
-        return self._derived("posts_and_money", (self.epoch,), lambda: (
-            self.has_platform & ~self.funded, self.funded & ~self.has_platform))
 
     def on_platform_start(self, c: int) -> None:
         """A platform leader ties the county's universities, fixed areas and - where the R&D environment is
