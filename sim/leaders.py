@@ -19,6 +19,7 @@ import mesa
 import numpy as np
 
 from .parameters import AREAS
+from .state import Derived
 
 MAX_POSTS = 8  # development-leader posts per county and area (the defaults fill at most 5)
 
@@ -41,6 +42,8 @@ class LeaderPosts:
         self.other_area = (post_area[:, None] != post_area[None, :]).astype(float)
         self.ties = np.zeros((n_counties, n_posts, n_posts))
         self._hires = 0
+        self.epoch = 0  # bumped whenever a post is filled, vacated or cut: keys what is derived from the posts
+        self._cached = Derived()
 
     # -- hiring and leaving ------------------------------------------------------------------------
     def free_post(self, c: int, area: int) -> int | None:
@@ -56,18 +59,20 @@ class LeaderPosts:
         if j is None:
             raise RuntimeError(f"no free development-leader post in area {AREAS[area]} (at most {MAX_POSTS})")
         self._hires += 1
+        self.epoch += 1
         self.occupied[c, area, j] = True
         self.held[c, area] += 1
         self.fte[c, area, j] = fte
         self.competence[c, area, j] = self.model.p["leaders"]["competence_start"]
         self.hired[c, area, j] = self._hires
         self.agent[c, area, j] = leader
-        if leader.structure.linked[area]:
+        if self.model.regional.linked[c, area]:
             self.join(c, area, j)
         return j
 
     def vacate(self, c: int, area: int, j: int) -> None:
         leader = self.agent[c, area, j]
+        self.epoch += 1
         self.occupied[c, area, j] = False
         self.held[c, area] -= 1
         self.fte[c, area, j] = 0.0
@@ -75,41 +80,88 @@ class LeaderPosts:
         self.model.regional.changed()
         leader.remove()
 
+    def cut_back(self, cut: np.ndarray, excess: np.ndarray) -> None:
+        """Less money: in each (county, area) where `cut`, the post hired last is cut by the `excess` FTE, or
+        ended if less than 0.05 FTE would be left."""
+        c, a = np.nonzero(cut)
+        last = np.where(self.occupied[c, a], self.hired[c, a], -1).argmax(axis=1)
+        excess = excess[c, a]
+        part = self.fte[c, a, last] - excess > 0.05
+        self.epoch += 1
+        self.fte[c[part], a[part], last[part]] -= excess[part]
+        for c, a, j in zip(*(i[~part].tolist() for i in (c, a, last))):
+            self.vacate(c, a, j)
+
     def join(self, c: int, area: int, j: int | slice = slice(None)) -> None:
         """New colleague ties for post(s) j of an area: full strength if co-located, else none yet."""
-        start = 1.0 if self.model.regional.unit[c] else 0.0
-        posts = np.arange(area * MAX_POSTS, (area + 1) * MAX_POSTS)[j]
+        colocated = self.model.regional.unit[c]
+        posts = area * MAX_POSTS + j if isinstance(j, int) else np.arange(area * MAX_POSTS, (area + 1) * MAX_POSTS)[j]
         county = self.ties[c]  # a view
-        county[posts, :] = start * self.other_area[posts]
-        county[:, posts] = start * self.other_area[:, posts]
+        county[posts, :] = self.other_area[posts] if colocated else 0.0
+        county[:, posts] = self.other_area[:, posts] if colocated else 0.0
+
+    def by_area(self, c: int) -> list[list["DevelopmentLeader"]]:
+        """County c's development leaders per area, in the order they were hired."""
+        out = []
+        for a in range(len(AREAS)):
+            held = np.flatnonzero(self.occupied[c, a])
+            out.append([self.agent[c, a, j] for j in held[np.argsort(self.hired[c, a, held])]])
+        return out
 
     # -- the monthly arithmetic --------------------------------------------------------------------
     def in_linked_areas(self) -> np.ndarray:
-        """(county, area, post): occupied posts of areas linked to the structure."""
-        return self.occupied & self.model.regional.linked[:, :, None]
+        """(county, area, post): occupied posts of areas linked to the structure (read-only)."""
+        linked = self.model.regional.linked
+        return self._cached("members", (self.epoch, self.model.regional.epoch), lambda: self.occupied & linked[:, :, None])
 
     def colleague_tie(self) -> np.ndarray:
         """(county, area, post): the mean strength of each leader's ties to the leaders of the other linked
         areas, normalised by the number of other areas that could be reached (a lone leader learns nothing)."""
-        members = self.in_linked_areas().reshape(self.ties.shape[:2])
-        total = (self.ties @ members[:, :, None].astype(float))[:, :, 0] * members
-        others = np.maximum(1, self.model.regional.linked.sum(axis=1) - 1)
-        return np.minimum(1.0, total / others[:, None]).reshape(self.occupied.shape)
+        linked = self.model.regional.linked
+
+        members, others = self._cached("weights", (self.epoch, self.model.regional.epoch), lambda: (
+            self.in_linked_areas().reshape(self.ties.shape[:2] + (1,)).astype(float),
+            np.maximum(1, linked.sum(axis=1) - 1)[:, None]))
+        total = self.ties @ members  # (x 1.0 or 0.0: only the other members' ties count, and only for members)
+        total *= members
+        return np.minimum(1.0, total[:, :, 0] / others).reshape(self.occupied.shape)
 
     def learn(self, colleague_tie, who: np.ndarray) -> None:
         """Learning by doing, plus cross-area learning through the ties to leaders of other areas."""
         p = self.model.p["leaders"]
         rate = p["learning_by_doing"] + p["cross_area_learning"] * colleague_tie
-        self.competence += np.where(who, rate * (1.0 - self.competence), 0.0)
+        gain = rate * (1.0 - self.competence)
+        gain *= who  # (x 1.0 or 0.0: only leaders in post learn)
+        self.competence += gain
 
-    def meet(self, factor: np.ndarray, gain: np.ndarray) -> None:
-        """Network ties in county c become factor[c] * strength + gain[c] (decay, then growth at a meeting)."""
-        self.ties *= factor[:, None, None]
-        self.ties += gain[:, None, None] * self.other_area[None]
+    def meet(self, c: int, factor: float, gain: float = 0.0) -> None:
+        """Network ties in county c become factor * strength + gain (decay, then growth at a meeting)."""
+        county = self.ties[c]  # a view
+        county *= factor
+        if gain:
+            county += gain * self.other_area
+
+    def no_visit(self, reach: np.ndarray) -> np.ndarray:
+        """(county, area): the chance that none of the area's leaders works with a given municipality of the
+        county this month. A leader's visits (``leaders.municipalities_per_fte`` x FTE) are shared by the
+        county's municipalities; `reach` (per county) is the share of them that leads to contact."""
+        return np.multiply.reduce(1.0 - self._by_fte()[0] * reach[:, None, None], axis=2)
+
+    def mean_competence(self) -> np.ndarray:
+        """(county, area): the leaders' competence, weighted by FTE."""
+        return (self.competence * self.fte).sum(axis=2) / self._by_fte()[1]  # (an empty post has fte 0)
+
+    def _by_fte(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each post's share of its county's municipalities visited in a month (zero in an empty post), and
+        the (county, area) FTE in post, at least 1e-12."""
+        p, m = self.model.p["leaders"], self.model
+        return self._cached("by_fte", (self.epoch,), lambda: (
+            np.minimum(1.0, p["municipalities_per_fte"] * self.fte / m.county_sizes[:, None, None]),
+            np.maximum(self.staffed_fte(), 1e-12)))
 
     def staffed_fte(self) -> np.ndarray:
-        """(county, area) FTE in post."""
-        return (self.fte * self.occupied).sum(axis=2)
+        """(county, area) FTE in post (read-only; an empty post has fte 0)."""
+        return self._cached("staffed", (self.epoch,), lambda: self.fte.sum(axis=2))
 
 
 class PlatformLeader(mesa.Agent):

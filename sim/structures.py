@@ -20,16 +20,27 @@ the inspectable picture of the structures, not part of the monthly arithmetic.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import mesa
 import numpy as np
 
+from .draws import MAX_PARTIES, structure_draws
 from .funding import REGIONAL, Budget
 from .leaders import MAX_POSTS, DevelopmentLeader, PlatformLeader
 from .parameters import AREAS
-from .state import row_view
+from .state import Derived, row_view
 from .streams import poisson
 
-MAX_PARTIES = 32  # consent draws per county and month are of this fixed size (common random numbers)
+
+class Links(NamedTuple):
+    """Arrays that follow from who has a platform leader and which areas are linked (a few changes a year)."""
+    platform_linked: np.ndarray  # (county, area) linked to a structure with a platform leader in post
+    boost: np.ndarray  # (county, area) 1 + leaders.platform_uptake_boost where platform_linked
+    linked_munis: np.ndarray  # (municipality, area) linked in the municipality's county
+    carried_munis: np.ndarray  # (municipality, area) linked and active: the platform's activity carries it
+    unlinked: np.ndarray  # (county, area) active, not linked, in a county with a platform leader and 'auto' areas
+    any_carried: np.ndarray  # (a 0-d bool) some platform's activity carries some area
 
 
 class RegionalSupportStructure(mesa.Agent):
@@ -74,12 +85,7 @@ class RegionalSupportStructure(mesa.Agent):
     @property
     def leaders(self) -> list[list[DevelopmentLeader]]:
         """Development leaders per area, in the order they were hired."""
-        posts = self.model.leader_posts
-        out = []
-        for a in range(len(AREAS)):
-            held = np.flatnonzero(posts.occupied[self.index, a])
-            out.append([posts.agent[self.index, a, j] for j in held[np.argsort(posts.hired[self.index, a, held])]])
-        return out
+        return self.model.leader_posts.by_area(self.index)
 
     def all_leaders(self) -> list[DevelopmentLeader]:
         return [leader for group in self.leaders for leader in group]
@@ -129,7 +135,7 @@ class RegionalSupportStructure(mesa.Agent):
         s.unit[self.index] = principle == "unit"
         if principle == "unit":
             self.model.leader_posts.ties[self.index] = self.model.leader_posts.other_area  # co-located: full ties
-        s.changed()
+        s.restructured()
 
     def add_time_load(self, share: float) -> None:
         """National networks and guidance past the structure take this share of next month's staff time."""
@@ -140,7 +146,9 @@ class RegionalSupportStructure(mesa.Agent):
 
 
 class SupportStructures:
-    """The state and the monthly processes of every county's structure, as arrays over counties."""
+    """The state and the monthly processes of every county's structure, as arrays over counties. Arrays
+    derived from state that changes a few times a year (platforms, links, money) are kept until it changes
+    (``_derived``, keyed by ``epoch``), and a process skips what is provably a no-op (its draws are made all the same)."""
 
     def __init__(self, model, settings: list[dict]):
         self.model = model
@@ -171,89 +179,128 @@ class SupportStructures:
         self.full_cost = np.zeros(n)
         self.upward_reports = np.zeros(n, dtype=np.int64)
         self.version = 0  # bumped when people or ties change: the ties picture is redrawn only then
+        # what does not change during a run, looked up once
+        self._declaration = model.month_of(p["declaration_date"])
+        self._party = np.arange(MAX_PARTIES)
+        self._leader_chances = np.array([model.p["leaders"]["uptake"], model.p["leaders"]["consolidation"]])
+        self._draws = structure_draws(self)
+        self._ones = np.ones(n, dtype=np.int64), np.ones(n_a, dtype=np.int64)
+        # money enough for a platform leader (structure.platform_min_funding); set again by read_budget
+        self.funded = self.exists & (self.funding_ratio >= p["platform_min_funding"])
+        self.epoch = 0  # bumped by restructured(): keys the arrays derived from the structures' state
+        self._derived = Derived()
 
     def changed(self) -> None:
         self.version += 1
+
+    def restructured(self) -> None:
+        """Who has a platform leader, which areas are linked, a principle or the money changed."""
+        self.epoch += 1
+        self.changed()
+
+    def _links(self) -> Links:
+        """What follows from who has a platform leader and which areas are linked and active."""
+        def make():
+            m, county = self.model, self.model.muni_county
+            platform_linked = self.linked & self.has_platform[:, None]
+            carried = (self.linked & self.area_active).take(county, axis=0)
+            return Links(platform_linked, 1.0 + m.p["leaders"]["platform_uptake_boost"] * platform_linked,
+                         self.linked.take(county, axis=0), carried,
+                         (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active,
+                         np.array(self.has_platform.any() and carried.any()))
+        return self._derived("links", (self.epoch, self.area_active.tobytes()), make)
 
     # -- money and staff ---------------------------------------------------------------------------
     def read_budget(self, c: int, budget: Budget) -> None:
         self.money[c] = [budget.money(k) for k in REGIONAL]
         self.funding_ratio[c] = budget.funding_ratio()
+        self.funded[c] = self.exists[c] and self.funding_ratio[c] >= self.model.p["structure"]["platform_min_funding"]
         self.state[c], self.principals[c], self.full_cost[c] = budget.state, budget.principals, budget.full_cost
+        self.restructured()
 
     def target_fte(self) -> np.ndarray:
         """(county, area) FTE the year's money pays for, after administration (the principle's overhead)."""
-        p = self.model.p
-        overhead = np.where(self.unit, p["structure"]["admin_overhead"]["unit"], p["structure"]["admin_overhead"]["network"])
-        return (self.area_active * self.money[:, 1:] * (1.0 - overhead)[:, None]) / p["leaders"]["cost_msek_per_fte"]
+        def make():
+            p = self.model.p
+            overhead = np.where(self.unit, p["structure"]["admin_overhead"]["unit"], p["structure"]["admin_overhead"]["network"])
+            return (self.area_active * self.money[:, 1:] * (1.0 - overhead)[:, None]) / p["leaders"]["cost_msek_per_fte"]
+        return self._derived("target", (self.epoch, self.area_active.tobytes()), make)
 
     def field_proximity(self) -> np.ndarray:
         fp = self.model.p["structure"]["field_proximity"]
-        return np.where(self.unit, fp["unit"], fp["network"])
+        return self._derived("proximity", (self.epoch,), lambda: np.where(self.unit, fp["unit"], fp["network"]))
 
     def staff_time(self) -> np.ndarray:
         return 1.0 - self.time_load
 
     def functioning(self) -> np.ndarray:
-        staffed = self.model.leader_posts.held > 0
-        return self.has_platform & (self.money[:, 0] > 0) & (self.linked & staffed).any(axis=1)
+        posts = self.model.leader_posts
+        return self._derived("functioning", (self.epoch, posts.epoch),
+                             lambda: self.has_platform & (self.money[:, 0] > 0) & (self.linked & (posts.held > 0)).any(axis=1))
 
     def end_platform(self, c: int) -> None:
         self.platform[c] = None
         self.has_platform[c] = False
-        self.changed()
+        self.restructured()
 
     def link_area(self, c: int, area: int) -> None:
         if not self.linked[c, area]:
             self.linked[c, area] = True
             self.model.leader_posts.join(c, area)
-            self.changed()
+            self.restructured()
 
     # -- the month: ODD process overview, step 2, for every county at once ----------------------------
     def step(self) -> None:
-        m = self.model
-        n, n_a = len(self.unit), len(AREAS)
-        self.time_load, self.next_load = np.minimum(0.9, self.next_load), np.zeros(n)
+        m, draws = self.model, self._draws
+        np.minimum(0.9, self.next_load, out=self.time_load)
+        self.next_load.fill(0.0)
         m.staff_time_lost += float(self.time_load.sum())
-        # every process draws a fixed shape each month whatever the state (common random numbers)
-        u = m.streams("structure").random((n, 4 + n_a))
-        self.seek_consent(m.streams("consent").random((n, MAX_PARTIES)))
-        self.staff_platform(u[:, 0], u[:, 2 + n_a])
-        self.negotiate_rd(u[:, 3 + n_a])
-        self.keep_resource_people(m.streams("link-person").random(m.n_municipalities))
-        self.staff_areas(m.streams("leaders").random((n, n_a, MAX_POSTS + 1)))
-        self.consider_linking(u[:, 2:2 + n_a])
-        self.coordinate_leaders(u[:, 1])
-        self.support_municipalities(m.streams("leaders-field").random((m.n_municipalities, n_a)))
-        self.run_platform_activity(m.streams("platform").random(m.n_municipalities))
-        self.report_upward()
+        hire, layoff, meeting, link, leave, rd_agrees = draws["structure"].next()
+        self.seek_consent(*draws["consent"].next())
+        self.staff_platform(hire, layoff, leave)
+        self.negotiate_rd(rd_agrees)
+        self.keep_resource_people(*draws["link-person"].next())
+        self.staff_areas(*draws["leaders"].next())
+        self.consider_linking(link)
+        self.coordinate_leaders(meeting)
+        self.support_municipalities(*draws["leaders-field"].next())
+        self.run_platform_activity(*draws["platform"].next())
+        self.report_upward(*draws["upward"].next())
 
-    def seek_consent(self, u: np.ndarray) -> None:
+    def seek_consent(self, agrees: np.ndarray) -> None:
         """After the declaration of intent every party (sub-region, further R&D unit) must agree to one joint
-        platform; each does so with a monthly hazard, so counties with many parties take longer."""
-        m, p = self.model, self.model.p["structure"]
-        if m.month < m.month_of(p["declaration_date"]):
+        platform; each does so with a monthly hazard, so counties with many parties take longer.
+        agrees: (county, party) the party would agree this month (``structure.consent_rate``)."""
+        if self.model.month < self._declaration:
             return
-        waiting = np.minimum(self.parties - self.consented, MAX_PARTIES)
-        self.consented += ((u < p["consent_rate"]) & (np.arange(MAX_PARTIES) < waiting[:, None])).sum(axis=1)
+        waiting = self.parties - self.consented
+        if not waiting.any():  # all have agreed
+            return
+        np.minimum(waiting, MAX_PARTIES, out=waiting)
+        self.consented += (agrees & (self._party < waiting[:, None])).sum(axis=1)
 
-    def staff_platform(self, u: np.ndarray, u_turnover: np.ndarray) -> None:
+    def staff_platform(self, hire: np.ndarray, layoff: np.ndarray, leave: np.ndarray) -> None:
         """Fill the platform-leader post once all parties agree; lose the leader to turnover (the post is
-        refilled) or end the post when the money stops (staff follow the money)."""
-        m, p = self.model, self.model.p["structure"]
-        funded = self.exists & (self.funding_ratio >= p["platform_min_funding"])
-        for c in np.flatnonzero(self.has_platform & (u_turnover < p["platform_turnover"])):
-            self.platform[c].leave()
-        hire = ~self.has_platform & funded & (self.consented >= self.parties)
-        layoff = self.has_platform & ~funded & (u < m.p["leaders"]["layoff_rate"])
-        for c in np.flatnonzero(layoff):
-            self.platform[c].leave()
-        for c in np.flatnonzero(hire & (u < 1.0 - np.exp(-p["platform_hire_rate"] * self.readiness))):
-            self.platform[c] = PlatformLeader(m, m.structures[c])
-            self.has_platform[c] = True
-            m.platform_hires += 1
-            self.on_platform_start(c)
-            self.changed()
+        refilled) or end the post when the money stops (staff follow the money). Per county, whether this
+        month a vacancy would be filled (``structure.platform_hire_rate`` x readiness), an unfunded post
+        ended (``leaders.layoff_rate``; the same draw), the leader leave (``structure.platform_turnover``)."""
+        m = self.model
+        leave = leave & self.has_platform
+        if leave.any():
+            for c in np.flatnonzero(leave):
+                self.platform[c].leave()
+        unfunded = self.has_platform & ~self.funded
+        if unfunded.any():
+            for c in np.flatnonzero(unfunded & layoff):
+                self.platform[c].leave()
+        vacant = self.funded & ~self.has_platform  # (a post just ended for want of money is not vacant)
+        if vacant.any():
+            for c in np.flatnonzero(vacant & (self.consented >= self.parties) & hire):
+                self.platform[c] = PlatformLeader(m, m.structures[c])
+                self.has_platform[c] = True
+                m.platform_hires += 1
+                self.restructured()
+                self.on_platform_start(c)
 
     def on_platform_start(self, c: int) -> None:
         """A platform leader ties the county's universities, fixed areas and - where the R&D environment is
@@ -266,65 +313,82 @@ class SupportStructures:
             for unit in self.model.structures[c].rd_units:
                 unit.linked = True
 
-    def negotiate_rd(self, u: np.ndarray) -> None:
+    def negotiate_rd(self, agrees: np.ndarray) -> None:
         """The platform leader brings the county's R&D units in one at a time (seed 001 §6.3: units with
-        different owners compete and find it hard to cooperate)."""
+        different owners compete and find it hard to cooperate). agrees: per county, the unit in talks
+        joins this month (``rd.link_rate``)."""
         rd = self.model.rd
-        waiting = np.flatnonzero(~rd.linked & rd.active & self.has_platform[rd.county])
-        counties, first = np.unique(rd.county[waiting], return_index=True)
-        agree = u[counties] < self.model.p["rd"]["link_rate"]
-        rd.linked[waiting[first[agree]]] = True
+        waiting = ~rd.linked & rd.active & self.has_platform[rd.county]
+        if not waiting.any():
+            return
+        talks = {}  # county -> the unit in talks: its first waiting unit
+        for i, c in zip(np.flatnonzero(waiting).tolist(), rd.county[waiting].tolist()):
+            talks.setdefault(c, i)
+        for c, i in talks.items():
+            if agrees[c]:
+                rd.linked[i] = True
 
     def keep_resource_people(self, u: np.ndarray) -> None:
         """Municipalities appoint a resource person as their link to the structure when a platform leader
         asks (BRIEF §2, Jönköping), more readily the larger they are; the person may leave and is replaced
         only while the platform leader is in post."""
-        m, p = self.model, self.model.p["municipality"]
-        kn = m.knowledge
-        self.had_link |= self.has_platform
-        here = self.had_link[m.muni_county]
+        m, kn = self.model, self.model.knowledge
+
+        def thresholds():  # per municipality: the chance to lose / to appoint one, -1 where it cannot happen
+            self.had_link |= self.has_platform  # (it changes only with has_platform, the key)
+            p, county = m.p["municipality"], m.muni_county
+            return (np.array(self.had_link.any()), np.where(self.had_link[county], p["resource_person_loss"], -1.0),
+                    np.where(self.has_platform[county], p["resource_person_rate"] * kn.capacity, -1.0))
+
+        asked, lose, appoint = self._derived("link_person", (self.epoch,), thresholds)
+        if not asked:  # no platform leader has asked yet
+            return
         has = kn.has_link
-        lose = has & (u < p["resource_person_loss"])
-        appoint = ~has & (u < p["resource_person_rate"] * kn.capacity) & self.has_platform[m.muni_county]
-        kn.has_link = np.where(here, (has & ~lose) | appoint, has)
+        kn.has_link = has ^ (u < np.where(has, lose, appoint))  # the person leaves, or one is appointed
 
-    def staff_areas(self, u: np.ndarray) -> None:
+    def staff_areas(self, hire: np.ndarray, layoff: np.ndarray, leave: np.ndarray) -> None:
         """Staff follows the money: fill funded posts, end unfunded ones, and lose leaders to turnover.
-        u: (county, area, 1 + posts): the hiring/lay-off draw, then one turnover draw per post."""
-        m, p = self.model, self.model.p["leaders"]
+        hire, layoff: (county, area) a vacancy would be filled / a post cut this month (``leaders.hire_rate``,
+        ``leaders.layoff_rate``; one draw); leave: (county, area, post) its leader would leave (``leaders.turnover``)."""
+        m = self.model
         posts = m.leader_posts
-        for c, a, j in zip(*np.nonzero(posts.occupied & (u[:, :, 1:] < p["turnover"]))):
-            posts.vacate(c, a, j)  # the post stays funded and is refilled below
-        target = self.target_fte()
-        staffed = posts.staffed_fte()
-        cut = (staffed > target + 1e-9) & (posts.held > 0) & (u[:, :, 0] < p["layoff_rate"])
-        for c, a in zip(*np.nonzero(cut)):
-            last = int(np.argmax(np.where(posts.occupied[c, a], posts.hired[c, a], -1)))
-            excess = staffed[c, a] - target[c, a]
-            if posts.fte[c, a, last] - excess > 0.05:
-                posts.fte[c, a, last] -= excess  # less money: the last post is cut to part time rather than ended
-            else:
-                posts.vacate(c, a, last)
-        hire = ~cut & (target - staffed > 0.05) & (u[:, :, 0] < p["hire_rate"]) & ~(posts.held == MAX_POSTS)
-        for c, a in zip(*np.nonzero(hire)):
-            DevelopmentLeader(m, m.structures[c], int(a), fte=min(1.0, target[c, a] - staffed[c, a]))
+        leave = leave & posts.occupied
+        if leave.any():
+            for c, a, j in zip(*(i.tolist() for i in np.nonzero(leave))):
+                posts.vacate(c, a, j)  # the post stays funded and is refilled below
+        target, staffed = self.target_fte(), posts.staffed_fte()
+        cut = (staffed > target + 1e-9) & (posts.held > 0) & layoff
+        if cut.any():
+            posts.cut_back(cut, staffed - target)
+        # (an area with more staff than money never hires, so no area is both cut and hiring)
+        hire = (target - staffed > 0.05) & hire & (posts.held < MAX_POSTS)
+        if hire.any():
+            for c, a in zip(*(i.tolist() for i in np.nonzero(hire))):
+                DevelopmentLeader(m, m.structures[c], a, fte=min(1.0, target[c, a] - staffed[c, a]))
 
-    def consider_linking(self, u: np.ndarray) -> None:
+    def consider_linking(self, link: np.ndarray) -> None:
         """Where the areas are not fixed, a platform leader brings each active area's leaders in with a
-        monthly hazard (``structure.link_rate``)."""
-        rate = np.array([self.model.p["structure"]["link_rate"][k] for k in AREAS])
-        link = (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active & (u < rate)
-        for c, a in zip(*np.nonzero(link)):
-            self.link_area(int(c), int(a))
+        monthly hazard (``structure.link_rate``). link: (county, area) it would happen this month."""
+        open_ = self._links().unlinked
+        if not open_.any():
+            return
+        for c, a in zip(*(i.tolist() for i in np.nonzero(open_ & link))):
+            self.link_area(c, a)
 
-    def coordinate_leaders(self, u: np.ndarray) -> None:
-        """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle."""
-        p = self.model.p["structure"]
-        network = ~self.unit & self.exists
-        meeting = network & self.has_platform & (u < self.meetings / 12.0)
-        decay = np.where(network, 1.0 - p["tie_decay"], 1.0)
-        grow = np.where(meeting, p["tie_growth"], 0.0)
-        self.model.leader_posts.meet(decay * (1.0 - grow), grow)
+    def coordinate_leaders(self, meets: np.ndarray) -> None:
+        """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle.
+        meets: per county, a joint meeting is held this month (``meetings_per_year`` / 12) if it has a platform."""
+        p, posts = self.model.p["structure"], self.model.leader_posts
+        network = self._derived("network", (self.epoch,), lambda: np.flatnonzero(~self.unit & self.exists))
+        if not len(network):
+            return
+        meeting = self.has_platform & meets
+        decay, growth = 1.0 - p["tie_decay"], p["tie_growth"]
+        for c in network.tolist():
+            if meeting[c]:
+                posts.meet(c, decay * (1.0 - growth), growth)
+            else:
+                posts.meet(c, decay)
 
     def support_municipalities(self, u: np.ndarray) -> None:
         """Development leaders learn, and work with the municipalities of their area; a county's leaders
@@ -337,16 +401,17 @@ class SupportStructures:
             return
         posts.learn(posts.colleague_tie(), posts.occupied)
         county = m.muni_county
-        visits = np.minimum(1.0, pl["municipalities_per_fte"] * posts.fte / m.county_sizes[:, None, None])
-        reach = (self.field_proximity() * self.staff_time())[:, None, None]
-        miss = np.prod(1.0 - visits * reach * posts.occupied, axis=2)  # (county, area)
-        fte = posts.staffed_fte()
-        competence = (posts.competence * posts.fte * posts.occupied).sum(axis=2) / np.maximum(fte, 1e-12)
-        boost = 1.0 + pl["platform_uptake_boost"] * (self.linked & self.has_platform[:, None])
-        contact = u < (1.0 - miss)[county]
-        m.knowledge.expose(contact, uptake=np.minimum(1.0, pl["uptake"] * competence * boost)[county],
-                           consolidation=np.minimum(1.0, pl["consolidation"] * competence * boost)[county],
-                           initiative=self.linked[county], structure=self.linked[county])
+        miss = posts.no_visit(self.field_proximity() * self.staff_time())
+        contact = u < (1.0 - miss).take(county, axis=0)
+        competence = posts.mean_competence()
+        links = self._links()
+        # uptake and consolidation chances together: (2, county, area), then per municipality
+        chance = np.multiply.outer(self._leader_chances, competence)
+        chance *= links.boost
+        np.minimum(1.0, chance, out=chance)
+        uptake, consolidation = chance.take(county, axis=1)
+        m.knowledge.expose(contact, uptake=uptake, consolidation=consolidation, initiative=links.linked_munis,
+                           structure=links.linked_munis)
 
     def run_platform_activity(self, u: np.ndarray) -> None:
         """Network meetings, training and seminars open to every municipality of the county, in the areas
@@ -355,19 +420,23 @@ class SupportStructures:
         if not m.p["channels"]["platform"]:
             return
         p = m.p["structure"]
+        links = self._links()
+        if not links.any_carried:  # no contact anywhere
+            return
         # a small platform staff runs a fixed number of activities a month, shared by the county's municipalities
-        rate = (p["platform_activity_capacity"] * self.has_platform * self.funding_ratio * self.readiness
-                * self.staff_time() / m.county_sizes)
-        carried = self.linked & self.area_active
-        contact = (u < 1.0 - np.exp(-rate)[m.muni_county])[:, None] & carried[m.muni_county]
+        capacity = self._derived("activity", (self.epoch,), lambda: (
+            p["platform_activity_capacity"] * self.has_platform * self.funding_ratio * self.readiness))
+        rate = capacity * self.staff_time() / m.county_sizes
+        contact = (u < (1.0 - np.exp(-rate)).take(m.muni_county))[:, None] & links.carried_munis
         m.knowledge.expose(contact, uptake=p["platform_uptake"], initiative=True, structure=True)
 
-    def report_upward(self) -> None:
-        """Experience flows up from practice: leaders close to the field report more."""
+    def report_upward(self, u: np.ndarray) -> None:
+        """Experience flows up from practice: leaders close to the field report more. u: (county, area)."""
         m = self.model
         posts = m.leader_posts
-        rate = m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None]
-        lam = rate * (self.linked & self.has_platform[:, None]) * m.county_using
-        reports = poisson(m.streams("upward").random(lam.shape), lam)
-        self.upward_reports = reports.sum(axis=1)
-        m.upward[m.month] += reports.sum(axis=0)  # received nationally: shapes the relevance of national guidance
+        rate = self._derived("upward", (posts.epoch, self.epoch),
+                             lambda: m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None]
+                             * self._links().platform_linked)
+        reports = poisson(u, rate * m.county_using)
+        self.upward_reports = reports @ self._ones[1]  # (exact sums of counts)
+        m.upward[m.month] += self._ones[0] @ reports  # received nationally: shapes the relevance of national guidance

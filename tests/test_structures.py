@@ -138,3 +138,31 @@ def test_cheap_leaders_fill_at_most_the_posts_there_are():
     held = m.leader_posts.occupied.sum(axis=2)
     assert held.max() == MAX_POSTS  # the money would pay for far more: every post of some area is held
     assert all(len(g) <= MAX_POSTS for s in m.structures for g in s.leaders)
+
+
+def test_draws_made_a_year_ahead_are_the_monthly_draws():
+    from sim.draws import MonthlyDraws
+
+    ahead, monthly = np.random.default_rng(5), np.random.default_rng(5)
+    year = MonthlyDraws(ahead, (3, 2), lambda u: (u, u < 0.5))
+    for _ in range(30):  # across two year boundaries
+        u, low = year.next()
+        want = monthly.random((3, 2))
+        assert np.array_equal(u, want) and np.array_equal(low, want < 0.5)
+
+
+def test_derived_arrays_are_made_again_only_when_their_key_changes():
+    from sim.state import Derived
+
+    made = []
+    derived = Derived()
+
+    def make():
+        made.append(1)
+        return np.zeros(2)
+
+    first = derived("x", (1,), make)
+    assert derived("x", (1,), make) is first and len(made) == 1
+    assert not first.flags.writeable  # shared by every caller
+    derived("x", (2,), make)
+    assert len(made) == 2

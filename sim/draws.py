@@ -1,0 +1,56 @@
+"""A process's random numbers for the coming months, drawn a year ahead (ODD: Stochasticity).
+
+Every process draws an array of a fixed shape each month from its own stream (``streams``), whatever the
+state, so that a change in one place does not shift the draws of another (common random numbers). Drawing
+twelve months at once gives the same numbers in the same order for a twelfth of the numpy calls, and where
+a process only compares a draw with a fixed chance, the comparison is made for the year at once too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .leaders import MAX_POSTS
+from .parameters import AREAS
+
+MAX_PARTIES = 32  # consent draws per county and month are of this fixed size (common random numbers)
+
+
+class MonthlyDraws:
+    """One process's uniforms, a fixed shape each month, drawn a year ahead at a time: the same numbers in the
+    same order as one draw a month (common random numbers), for one numpy call a year. `events(u)` turns a
+    year of uniforms into what the process uses (comparisons with fixed chances); `next()` gives a month's."""
+
+    def __init__(self, rng, shape: tuple, events=lambda u: (u,), months: int = 12):
+        self.rng, self.shape, self.events, self.months = rng, shape, events, months
+        self._ahead: list[tuple] = []
+
+    def next(self) -> tuple:
+        if not self._ahead:
+            year = self.events(self.rng.random((self.months,) + self.shape))
+            self._ahead = [tuple(a[i] for a in year) for i in range(self.months - 1, -1, -1)]
+        return self._ahead.pop()
+
+
+def structure_draws(s) -> dict[str, MonthlyDraws]:
+    """The draws of the regional support structures' processes (``SupportStructures``, all counties), by
+    stream; where a process only compares a draw with a fixed chance, it gets the comparison."""
+    m, p, pl = s.model, s.model.p["structure"], s.model.p["leaders"]
+    n, n_a, n_m = len(s.unit), len(AREAS), m.n_municipalities
+    p_hire = 1.0 - np.exp(-p["platform_hire_rate"] * s.readiness)
+    link_rate = np.array([p["link_rate"][k] for k in AREAS])
+    return {
+        # per county: platform hire | lay-off, meeting, linking per area, platform turnover, R&D unit agrees
+        "structure": MonthlyDraws(m.streams("structure"), (n, 4 + n_a), lambda u: (
+            u[..., 0] < p_hire, u[..., 0] < pl["layoff_rate"], u[..., 1] < s.meetings / 12.0,
+            u[..., 2:2 + n_a] < link_rate, u[..., 2 + n_a] < p["platform_turnover"],
+            u[..., 3 + n_a] < m.p["rd"]["link_rate"])),
+        "consent": MonthlyDraws(m.streams("consent"), (n, MAX_PARTIES), lambda u: (u < p["consent_rate"],)),
+        "link-person": MonthlyDraws(m.streams("link-person"), (n_m,)),
+        # per county and area: hire | lay-off (one draw), then turnover per post
+        "leaders": MonthlyDraws(m.streams("leaders"), (n, n_a, MAX_POSTS + 1), lambda u: (
+            u[..., 0] < pl["hire_rate"], u[..., 0] < pl["layoff_rate"], u[..., 1:] < pl["turnover"])),
+        "leaders-field": MonthlyDraws(m.streams("leaders-field"), (n_m, n_a)),
+        "platform": MonthlyDraws(m.streams("platform"), (n_m,)),
+        "upward": MonthlyDraws(m.streams("upward"), (n, n_a)),
+    }
