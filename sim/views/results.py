@@ -177,7 +177,7 @@ def _draw(store, reps, dates, pl, names, kind, obs) -> Path:
     if kind == "difference":
         others = [v for v in sc.variants if v != ref and len(reps[v])]
         return _difference_plot(sc, obs, dates, vals, reps, others, styles, out_dir)
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     for v in order:
         if v in vals:
             _band(ax, dates, vals[v], styles[v])
@@ -200,7 +200,7 @@ def paired_differences(vals: dict, reps: dict, variant, reference) -> np.ndarray
 
 
 def _difference_plot(sc, obs, dates, vals, reps, others, styles, out_dir) -> Path:
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     ax.axhline(0, color=REFERENCE_COLOUR, lw=1.4, zorder=2, label=f"no difference from {sc.reference}")
     n = None
     for v in others:
