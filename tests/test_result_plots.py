@@ -13,7 +13,7 @@ from sim.experiments.ensemble import model_shape, run_ensemble
 from sim.experiments.scenario import parse
 from sim.experiments.store import Store
 from sim.observables import OBSERVABLES
-from sim.views import labels, results
+from sim.views import labels, painters, results
 
 
 SOME = ("reach_any", "adoption_mean", "development_leaders", "principal_spending")
@@ -36,7 +36,7 @@ def run(tmp_path_factory, monkeypatch_module):
         return real(fig, path, **kw)
 
     monkeypatch_module.setattr(results, "save_figure", keep)
-    monkeypatch_module.setattr(results, "KEY_OBSERVABLES", SOME)  # a share, a count, money: fewer figures to draw
+    monkeypatch_module.setattr(painters, "KEY_OBSERVABLES", SOME)  # a share, a count, money: fewer figures to draw
     tables = report.build(Store(folder, sc, model_shape(sc)), timeseries="none")
     return sc, folder, tables, figures
 

@@ -65,9 +65,10 @@ def _atomic(path: Path):
 
 
 def build(store, timeseries: str = "all", plots: bool = True, workers: int = 1,
-          progress: bool = False) -> dict[str, pd.DataFrame]:
-    """Write summary.csv, comparison.csv, timeseries.parquet and (with `plots`) plots/ into the store's folder;
-    the plots are drawn by `workers` processes."""
+          progress: bool = False, painters=None) -> dict[str, pd.DataFrame]:
+    """Write summary.csv, comparison.csv, timeseries.parquet and (with `plots`) plots/ into the store's folder.
+    The plots are drawn by `painters` (``sim/views/painters.py``, started by the caller) while the tables are
+    written, or else by `workers` processes."""
     sc = store.scenario
     folder = store.folder
     dates = months(sc)
@@ -76,6 +77,11 @@ def build(store, timeseries: str = "all", plots: bool = True, workers: int = 1,
     pl = places()
     reps = {v: _replicates(store, v) for v in sc.variants}
     arrays = {v: store.array(v, mode="r") for v in sc.variants}
+    drawing = None
+    if plots and painters is not None:  # drawn by other processes while this one writes the tables
+        from ..views.painters import PlotData
+
+        drawing = painters.draw(PlotData.of(store, reps, dates, pl, names))
     summary_rows, comparison_rows = [], []
     ref = sc.reference
     for p_i, place in enumerate(pl):
@@ -93,7 +99,9 @@ def build(store, timeseries: str = "all", plots: bool = True, workers: int = 1,
     _atomic_csv(comparison, folder / "comparison.csv")
     if timeseries != "none":
         write_timeseries(store, reps, dates, pl, names, national_only=(timeseries == "national"))
-    if plots:
+    if drawing is not None:
+        drawing.wait(progress)
+    elif plots:
         from ..views.results import plot_ensemble  # matplotlib is loaded only when plots are drawn
 
         plot_ensemble(store, reps, dates, pl, names, workers=workers, progress=progress)

@@ -30,10 +30,11 @@ def year_axis(ax, every: int = 2) -> None:
 
 
 def save_figure(fig, path: Path, dpi: int = 110, tight: bool = True) -> Path:
-    """Save and close. `tight=False` for figures whose layout is set by hand (many panels: cheaper)."""
+    """Save and close. `tight=False` for figures whose layout is set by hand (many panels: cheaper). The PNG is
+    compressed fast (zlib level 1): a third of the encoding time, files about a tenth larger."""
     if tight:
         fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
+    fig.savefig(path, dpi=dpi, pil_kwargs={"compress_level": 1})
     plt.close(fig)
     return path
 
