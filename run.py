@@ -149,8 +149,6 @@ def _run(args, workers: int, painters) -> int:
         out = args.out or ROOT / "results" / scenario.name / datetime.now().strftime("%Y%m%d-%H%M%S")
         Claim(out, fresh=True)
 
-    if painters is not None:
-        painters.start()  # they warm up while the model runs
     t0 = time.perf_counter()
     try:
         status = run_ensemble(scenario, out, workers=workers, executor=args.executor, scheduler=args.scheduler,

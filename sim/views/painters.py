@@ -3,8 +3,8 @@ library is loaded, and a first figure drawn, while the model runs; the figures o
 drawn at once on every core, beside the tables.
 
 `Painters(n)` starts a fork server that imports the plotting modules (and nothing of the model: it is ready
-in about a second), `start()` forks the n painters from it, and `draw(PlotData)` hands them the figures,
-the slowest first. This module imports no plotting library, pandas or the model: the command line imports it
+in about a second) and forks the n painters from it, and `draw(PlotData)` hands them the figures, the
+slowest first. This module imports no plotting library, pandas or the model: the command line imports it
 before the model.
 
 Each figure is drawn whole by one process, from the run arrays on disk, so the files are the same whichever
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from multiprocessing import forkserver
 from pathlib import Path
 
 import numpy as np
@@ -71,33 +71,33 @@ class Painters:
 
     def __init__(self, processes: int):
         self.processes = processes
-        self._ctx = multiprocessing.get_context("forkserver")
-        # the server imports these while this process goes on (a server already running, e.g. started by an
-        # earlier ensemble in this process, is used as it is: its painters import them on their first figure)
-        self._ctx.set_forkserver_preload(PLOTTING)
-        forkserver.ensure_running()
-        self._pool: ProcessPoolExecutor | None = None
+        ctx = multiprocessing.get_context("forkserver")
+        # the server imports these beside this process (a server already running, e.g. started by an earlier
+        # ensemble in this process, is used as it is: its painters import them on their first figure)
+        ctx.set_forkserver_preload(PLOTTING)
+        self._pool = ProcessPoolExecutor(processes, mp_context=ctx, initializer=_painter_init, initargs=(os.getpid(),))
+        # forking a painter waits until the server has imported the plotting library: that wait is on a thread,
+        # so that this process goes on with its own imports and the model meanwhile
+        self._forking = threading.Thread(target=self._fork, name="fork-painters", daemon=True)
+        self._forking.start()
 
-    def start(self) -> Painters:
-        """Fork the painters (waiting for the server, if it is still importing). Call it before the model
-        runs."""
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.processes, mp_context=self._ctx, initializer=_painter_init,
-                                             initargs=(os.getpid(),))
+    def _fork(self) -> None:
+        try:
             for _ in range(self.processes):  # a painter is forked on each task given while none is idle
                 self._pool.submit(int)
-        return self
+        except RuntimeError:  # closed meanwhile (Ctrl-C, or an error in the run)
+            pass
 
     def draw(self, data: PlotData) -> Drawing:
         """Hand every figure of `data` to the painters, the slowest first; returns at once."""
-        self.start()
+        self._forking.join()
         (data.folder / "plots").mkdir(exist_ok=True)
         return Drawing([self._pool.submit(_draw, data, job) for job in figures(data)])
 
     def close(self, cancel: bool = False) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=not cancel, cancel_futures=True)
-            self._pool = None
+        """Stop the painters: when they are done, or (`cancel`) after the figure each is drawing."""
+        self._forking.join()
+        self._pool.shutdown(wait=not cancel, cancel_futures=True)
 
     def __enter__(self) -> Painters:
         return self
