@@ -95,8 +95,13 @@ class Painters:
         return Drawing([self._pool.submit(_draw, data, job) for job in figures(data)])
 
     def close(self, cancel: bool = False) -> None:
-        """Stop the painters: when they are done, or (`cancel`) after the figure each is drawing."""
+        """Stop the painters when they are done or, with `cancel` (Ctrl-C, an error), at once: a figure being
+        drawn is left (a resume draws every figure again). Painters still being forked are waited for (the
+        server may still be importing: up to a second or so), so that none starts after this process ends."""
         self._forking.join()
+        if cancel:
+            for process in list(self._pool._processes.values()):  # no public way before Python 3.14
+                process.terminate()
         self._pool.shutdown(wait=not cancel, cancel_futures=True)
 
     def __enter__(self) -> Painters:
