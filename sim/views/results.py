@@ -1,5 +1,5 @@
-"""Plots of a finished ensemble, drawn from the run arrays one observable at a time
-(``sim/experiments/report.py`` reads them):
+"""Plots of a finished ensemble, drawn from the run arrays one observable at a time (``PlotData``), in this
+process or by the painter processes of ``painters.py`` (a run started them before the model ran):
 
 * ``<observable>.png``: each variant's mean and 5th-95th percentile band over replicates; the reference is
   drawn last, in black, so no variant hides it;
