@@ -22,13 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..country import read_csv
 from ..observables import OBSERVABLES
-from .summaries import KEY_OBSERVABLES, MIN_REPLICATES_FOR_BAND, nanpercentile, read_place  # noqa: F401 - also read from here
-
-
-def places() -> list[str]:
-    return ["national"] + [c["county"] for c in sorted(read_csv("counties.csv"), key=lambda r: r["code"])]
+from .summaries import KEY_OBSERVABLES, MIN_REPLICATES_FOR_BAND, nanpercentile, places, read_place  # noqa: F401 - also read from here
 
 
 def months(scenario) -> pd.DatetimeIndex:

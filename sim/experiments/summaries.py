@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..country import read_csv
+
 # below this many replicates a 5th-95th percentile band is little more than the smallest and largest value
 # (the 5th percentile of 19 values interpolates between the two smallest); plots and the console say so
 MIN_REPLICATES_FOR_BAND = 20
 KEY_OBSERVABLES = ("reach_any", "salar_event_share", "adoption_mean", "established_mean", "provider_reach",
                    "functioning_structures", "development_leaders", "principal_spending", "cost_per_reached",
                    "upward_reports", "duplication")
+
+
+def places() -> list[str]:
+    """The places of the run arrays, in order: "national", then the counties by code."""
+    return ["national"] + [c["county"] for c in sorted(read_csv("counties.csv"), key=lambda r: r["code"])]
 
 
 def read_place(arr: np.ndarray, reps, place: int, observable=slice(None)) -> np.ndarray:

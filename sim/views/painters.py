@@ -137,5 +137,7 @@ def _draw(data: PlotData, job) -> Path:
 
 def _painter_init(parent: int) -> None:
     from ..experiments.workers import worker_init
+    from .results import lay_out_ahead
 
     worker_init(parent)
+    lay_out_ahead()  # while the model runs

@@ -195,18 +195,13 @@ def _by_county(data, obs, dates, pl, arrays, reps, col, styles, order, n_min, ou
     """One panel per county, all on the same scales. Tick marks and labels only on the left column (values)
     and at the foot of each column (years); the grid of every panel is one line collection at the same
     places: each panel's own axis ticks would be the larger part of drawing this figure."""
-    rows, cols = 4, 6
     n = len(pl) - 1
-    fig = plt.figure(figsize=(16, 10.5), dpi=100)
-    grid = fig.add_gridspec(rows, cols, left=0.045, right=0.99, top=0.92, bottom=0.04, wspace=0.08, hspace=0.3)
-    axes = []
-    for k, place in enumerate(pl[1:]):
-        ax = fig.add_subplot(grid[k // cols, k % cols])
+    cols = COUNTY_COLUMNS
+    fig, axes, _ = _LAID_OUT.pop() if _LAID_OUT and _LAID_OUT[-1][2] == list(pl[1:]) else lay_out_counties(pl[1:])
+    for k, ax in enumerate(axes):
         for v in order:
             if len(reps[v]):
                 _band(ax, dates, read_place(arrays[v], reps[v], k + 1, col[obs]), dict(styles[v], lw=styles[v]["lw"] * 0.7))
-        ax.set_title(place, fontsize=10)
-        axes.append(ax)
     first = axes[0]  # the common scales: autoscaled over every panel's data, as shared axes would be
     first.dataLim.set(Bbox.union([ax.dataLim for ax in axes]))
     first.autoscale_view()
@@ -239,3 +234,29 @@ def _by_county(data, obs, dates, pl, arrays, reps, col, styles, order, n_min, ou
     fig.suptitle(f"{data.name}: {axis_label(obs)}, by county")
     _warn(fig, n_min, where=(0.99, 0.965))
     return save_figure(fig, out_dir / f"{obs}_by_county.png", dpi=100, tight=False)
+
+
+COUNTY_COLUMNS = 6
+_LAID_OUT: list = []  # a county figure laid out ahead (a painter does it while the model runs)
+
+
+def lay_out_counties(counties: list[str]) -> tuple:
+    """The empty figure of county panels, titled: (figure, panels, counties). The same whatever the data, so
+    a painter lays one out before the run has finished (`lay_out_ahead`): a third of the figure's cost."""
+    fig = plt.figure(figsize=(16, 10.5), dpi=100)
+    grid = fig.add_gridspec(-(-len(counties) // COUNTY_COLUMNS), COUNTY_COLUMNS, left=0.045, right=0.99, top=0.92,
+                            bottom=0.04, wspace=0.08, hspace=0.3)
+    axes = []
+    for k, place in enumerate(counties):
+        ax = fig.add_subplot(grid[k // COUNTY_COLUMNS, k % COUNTY_COLUMNS])
+        ax.set_title(place, fontsize=10)
+        axes.append(ax)
+    return fig, axes, list(counties)
+
+
+def lay_out_ahead() -> None:
+    """In a painter, before the figures come: one county figure laid out (the first figures given out are
+    the county panels, one to each painter)."""
+    from ..experiments.summaries import places
+
+    _LAID_OUT.append(lay_out_counties(places()[1:]))
