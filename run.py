@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -112,7 +113,18 @@ def cmd_run(argv) -> int:
             return fail(f"--resume continues a run with the scenario, seeds and folder it started with; "
                         f"{' and '.join(given)} cannot be given with it (start a new run for that)")
     workers = args.workers or os.cpu_count() or 1
+    painters = None
+    if not args.no_plots and args.executor == "local" and workers > 1:
+        from sim.views.painters import Painters  # imports no plotting library: the painters load it
 
+        # started first, so that the plotting library is loaded beside this process's imports and run
+        painters = Painters(min(workers, os.cpu_count() or 1))
+    with painters or contextlib.nullcontext():
+        return _run(args, workers, painters)
+
+
+def _run(args, workers: int, painters) -> int:
+    """Run the scenario of `cmd_run`'s arguments into its results folder, then write its tables and plots."""
     from sim.experiments.ensemble import model_shape, run_ensemble, scenario_of
     from sim.experiments.manifest import read_manifest, set_status
     from sim.experiments.report import build, comparison_text
@@ -151,7 +163,7 @@ def cmd_run(argv) -> int:
     try:
         tables = build(Store(out, scenario, model_shape(scenario)), timeseries=args.timeseries,
                        plots=not args.no_plots, workers=workers if args.executor == "local" else 1,
-                       progress=not args.quiet)
+                       progress=not args.quiet, painters=painters)
         if status["status"] == "complete":
             set_status(out, "complete")  # only now: the tables are in place
     except OSError as e:

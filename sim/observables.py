@@ -6,11 +6,15 @@ Values are kept in one preallocated array ``values[month, place, observable]`` (
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from .knowledge import ESTABLISHED, USING
 from .parameters import AREAS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 OBSERVABLES = {
     "reach_any": "share of municipalities reached by any activity of the initiative (cumulative)",
@@ -166,6 +170,8 @@ class Observables:
 
     def table(self) -> pd.DataFrame:
         """Tidy table: date, county ('national' or the county's name), observable, value."""
+        import pandas as pd  # here, not at the top: the names of the observables are read without pandas
+
         m = self.model
         n_t, n_p, n_o = self.values.shape
         places = ["national"] + [x.county.name for x in m.structures]

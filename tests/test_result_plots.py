@@ -13,7 +13,7 @@ from sim.experiments.ensemble import model_shape, run_ensemble
 from sim.experiments.scenario import parse
 from sim.experiments.store import Store
 from sim.observables import OBSERVABLES
-from sim.views import labels, results
+from sim.views import labels, painters, results
 
 
 SOME = ("reach_any", "adoption_mean", "development_leaders", "principal_spending")
@@ -36,7 +36,7 @@ def run(tmp_path_factory, monkeypatch_module):
         return real(fig, path, **kw)
 
     monkeypatch_module.setattr(results, "save_figure", keep)
-    monkeypatch_module.setattr(results, "KEY_OBSERVABLES", SOME)  # a share, a count, money: fewer figures to draw
+    monkeypatch_module.setattr(painters, "KEY_OBSERVABLES", SOME)  # a share, a count, money: fewer figures to draw
     tables = report.build(Store(folder, sc, model_shape(sc)), timeseries="none")
     return sc, folder, tables, figures
 
@@ -137,3 +137,26 @@ def test_plots_drawn_by_helper_processes_are_the_same_files(run, tmp_path):
     paths = results.plot_ensemble(store, reps, report.months(sc), report.places(), list(OBSERVABLES), workers=3)
     assert sorted(p.name for p in paths) == sorted(before)
     assert [p.name for p in paths if p.read_bytes() != before[p.name]] == []
+
+
+def test_a_run_draws_its_plots_without_loading_the_plotting_library_itself(tmp_path):
+    """The command's own process runs the model and writes the tables; the painters (sim/views/painters.py)
+    load matplotlib and draw, so that the model's run and imports do not wait for it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: short\nperiod: {start: 2010-01, end: 2010-12}\nreplicates: 1\n"
+                        "variants:\n  reported: {reference: true}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code = ("import sys, run; code = run.main([sys.argv[1], '--workers', '2', '--quiet', '--out', sys.argv[2]]); "
+            "print(code, 'matplotlib' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code, str(scenario), str(out)], cwd=root, capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().splitlines()[-1] == "0 False"
+    from sim.experiments.summaries import KEY_OBSERVABLES  # (the fixture above shortens the painters' list)
+
+    assert len(list((out / "plots").glob("*.png"))) == len(results.BY_COUNTY) + len(KEY_OBSERVABLES)

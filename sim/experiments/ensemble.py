@@ -12,12 +12,8 @@ from __future__ import annotations
 import errno
 import multiprocessing
 import os
-import select
 import shutil
-import signal
 import sys
-import threading
-import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -32,6 +28,7 @@ from .manifest import ManifestError, changed_inputs, file_hash, manifest, read_m
 from .posterior import draws_hash, record
 from .scenario import Scenario, parse
 from .store import FolderError, Store
+from .workers import worker_init
 
 
 @dataclass(frozen=True)
@@ -169,31 +166,6 @@ def _check_space(store: Store) -> None:
         raise FolderError(errno.ENOSPC, f"{store.folder}: the runs need {need / 1e6:,.1f} MB and the disk has "
                                         f"{free / 1e6:,.1f} MB free; free space, or run fewer replicates or a "
                                         "shorter period")
-
-
-def _watch_parent(pid: int) -> None:
-    """Exit when the process `pid` (the command that started this worker) ends, even by kill -9: without
-    this, workers would finish their queue for nothing. A pidfd becomes readable when the process ends."""
-    try:
-        fd = os.pidfd_open(pid)
-        select.select([fd], [], [])
-    except (AttributeError, OSError):  # no pidfd (not Linux, or an old kernel): look once a second
-        while True:
-            time.sleep(1)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            except PermissionError:
-                pass
-    os._exit(1)
-
-
-def worker_init(parent: int) -> None:
-    """Initializer of every worker process: Ctrl-C is the parent's to handle (it keeps what is done), and
-    the worker goes when the parent goes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
 
 
 def _run_local(todo: list, workers: int, handle, fn=run_task) -> None:

@@ -22,19 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..country import read_csv
 from ..observables import OBSERVABLES
-
-# below this many replicates a 5th-95th percentile band is little more than the smallest and largest value
-# (the 5th percentile of 19 values interpolates between the two smallest); plots and the console say so
-MIN_REPLICATES_FOR_BAND = 20
-KEY_OBSERVABLES = ("reach_any", "salar_event_share", "adoption_mean", "established_mean", "provider_reach",
-                   "functioning_structures", "development_leaders", "principal_spending", "cost_per_reached",
-                   "upward_reports", "duplication")
-
-
-def places() -> list[str]:
-    return ["national"] + [c["county"] for c in sorted(read_csv("counties.csv"), key=lambda r: r["code"])]
+from .summaries import KEY_OBSERVABLES, MIN_REPLICATES_FOR_BAND, nanpercentile, places, read_place  # noqa: F401 - also read from here
 
 
 def months(scenario) -> pd.DatetimeIndex:
@@ -71,9 +60,10 @@ def _atomic(path: Path):
 
 
 def build(store, timeseries: str = "all", plots: bool = True, workers: int = 1,
-          progress: bool = False) -> dict[str, pd.DataFrame]:
-    """Write summary.csv, comparison.csv, timeseries.parquet and (with `plots`) plots/ into the store's folder;
-    the plots are drawn by `workers` processes."""
+          progress: bool = False, painters=None) -> dict[str, pd.DataFrame]:
+    """Write summary.csv, comparison.csv, timeseries.parquet and (with `plots`) plots/ into the store's folder.
+    The plots are drawn by `painters` (``sim/views/painters.py``, started by the caller) while the tables are
+    written, or else by `workers` processes."""
     sc = store.scenario
     folder = store.folder
     dates = months(sc)
@@ -82,6 +72,11 @@ def build(store, timeseries: str = "all", plots: bool = True, workers: int = 1,
     pl = places()
     reps = {v: _replicates(store, v) for v in sc.variants}
     arrays = {v: store.array(v, mode="r") for v in sc.variants}
+    drawing = None
+    if plots and painters is not None:  # drawn by other processes while this one writes the tables
+        from ..views.painters import PlotData
+
+        drawing = painters.draw(PlotData.of(store, reps, dates, pl, names))
     summary_rows, comparison_rows = [], []
     ref = sc.reference
     for p_i, place in enumerate(pl):
@@ -99,36 +94,13 @@ def build(store, timeseries: str = "all", plots: bool = True, workers: int = 1,
     _atomic_csv(comparison, folder / "comparison.csv")
     if timeseries != "none":
         write_timeseries(store, reps, dates, pl, names, national_only=(timeseries == "national"))
-    if plots:
+    if drawing is not None:
+        drawing.wait(progress)
+    elif plots:
         from ..views.results import plot_ensemble  # matplotlib is loaded only when plots are drawn
 
         plot_ensemble(store, reps, dates, pl, names, workers=workers, progress=progress)
     return {"summary": summary, "comparison": comparison}
-
-
-def read_place(arr: np.ndarray, reps, place: int, observable=slice(None)) -> np.ndarray:
-    """The given replicates of one place (and observable) from a run array, as float64.
-
-    Slices the place first, so only that part of the on-disk array is read: indexing the replicates
-    first would copy the whole ensemble into memory."""
-    return np.asarray(arr[:, :, place, observable][reps], dtype=float)
-
-
-def nanpercentile(a: np.ndarray, q: float) -> np.ndarray:
-    """np.nanpercentile(a, q, axis=0) with linear interpolation, vectorised.
-
-    numpy's own calls a Python function per column (apply_along_axis): seconds for the summary of a
-    national ensemble. NaN where a column has no value."""
-    a = np.asarray(a, dtype=float)
-    s = np.sort(a, axis=0)  # NaN sorts last
-    n = (~np.isnan(a)).sum(axis=0)
-    pos = np.maximum(n - 1, 0) * (q / 100.0)
-    lo = np.floor(pos).astype(np.intp)
-    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
-    vlo = np.take_along_axis(s, lo[None], axis=0)[0]
-    vhi = np.take_along_axis(s, hi[None], axis=0)[0]
-    out = vlo + (vhi - vlo) * (pos - lo)
-    return np.where(n > 0, out, np.nan)
 
 
 def _stats(vals: np.ndarray, variant, place, dates, names, reference=None) -> pd.DataFrame:

@@ -1,5 +1,5 @@
-"""Plots of a finished ensemble, drawn from the run arrays one observable at a time
-(``sim/experiments/report.py`` reads them):
+"""Plots of a finished ensemble, drawn from the run arrays one observable at a time (``PlotData``), in this
+process or by the painter processes of ``painters.py`` (a run started them before the model ran):
 
 * ``<observable>.png``: each variant's mean and 5th-95th percentile band over replicates; the reference is
   drawn last, in black, so no variant hides it;
@@ -23,93 +23,65 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 
-from ..experiments.report import KEY_OBSERVABLES, MIN_REPLICATES_FOR_BAND, nanpercentile, read_place  # noqa: E402
+from ..experiments.summaries import MIN_REPLICATES_FOR_BAND, nanpercentile, read_place  # noqa: E402
 from .labels import axis_label, is_share, label  # noqa: E402
+from .painters import BY_COUNTY, Painters, PlotData, figures  # noqa: E402, F401 - BY_COUNTY read from here too
 from .style import PALETTE, percent_axis, save_figure, year_axis  # noqa: E402
 
-BY_COUNTY = ("reach_any", "adoption_mean")
 REFERENCE_COLOUR = "#000000"
 WARN_COLOUR = "#B00000"
 
 
 def plot_ensemble(store, reps, dates, pl, names, workers: int = 1, progress: bool = False) -> list[Path]:
-    """Draw every plot of the ensemble into ``plots/``; with `workers` > 1, this process and `workers` - 1
-    helper processes draw them together (each figure is drawn whole by one process, so the files are the
-    same whichever process drew them). A progress bar counts the figures. Returns the paths in a fixed order."""
+    """Draw every plot of the ensemble into ``plots/``: in this process, or with `workers` > 1 by that many
+    painter processes (``painters.py``; a run started them before the model ran). A progress bar counts the
+    figures. Returns the paths in a fixed order."""
+    data = PlotData.of(store, reps, dates, pl, names)
+    if workers > 1:
+        with Painters(workers) as painters:
+            return painters.draw(data).wait(progress)
     from tqdm import tqdm
 
-    (store.folder / "plots").mkdir(exist_ok=True)
-    jobs = figures(store.scenario, reps)
-    helpers = min(workers, len(jobs)) - 1
-    with tqdm(total=len(jobs), desc="plots", unit="figure", disable=not progress, dynamic_ncols=True) as bar:
-        if helpers < 1:
-            out = []
-            for job in jobs:
-                out.append(draw(store, reps, dates, pl, names, job))
-                bar.update()
-            return out
-        return _draw_together(store, reps, dates, pl, names, jobs, helpers, bar)
+    (data.folder / "plots").mkdir(exist_ok=True)
+    out = []
+    for job in tqdm(figures(data), desc="plots", unit="figure", disable=not progress, dynamic_ncols=True):
+        out.append(draw(data, job))
+    return out
 
 
-def figures(sc, reps) -> list[tuple[str, str]]:
-    """The figures to draw, as (kind, observable), the slowest (the county panels) first."""
-    others = [v for v in sc.variants if v != sc.reference and len(reps[v])]
-    jobs = [("by_county", obs) for obs in BY_COUNTY]
-    for obs in KEY_OBSERVABLES:
-        jobs.append(("mean", obs))
-        if others and len(reps[sc.reference]):
-            jobs.append(("difference", obs))
-    return jobs
-
-
-def draw(store, reps, dates, pl, names, job) -> Path:
+def draw(data: PlotData, job) -> Path:
     """Draw one figure, `job` = (kind, observable), from the run arrays."""
     # dates as matplotlib's day numbers, converted once: as dates, every line and band would be converted
     # again and reset the limits of every panel sharing the axis (a second per figure of 21 panels)
-    dates = mdates.date2num(dates)
+    dates = mdates.date2num(data.dates)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN months (nothing reached yet) plot as gaps
-        return _draw(store, reps, dates, pl, names, *job)
+        return _draw(data, dates, *job)
 
 
-def _helper_init() -> None:
-    """A helper process: Ctrl-C is the parent's to handle; the plotting library is loaded at start, while
-    the parent is still busy."""
-    import signal
+def warm_up() -> None:
+    """Draw and encode a small figure with the fonts and pieces of the real ones, so that a painter's first
+    real figure does not pay for loading fonts and building caches."""
+    import io
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _draw_together(store, reps, dates, pl, names, jobs, helpers, bar) -> list[Path]:
-    """The helpers take jobs from the front of the list (the slow ones), this process from the back, until
-    none is left. A fresh (forkserver) process imports the plotting library but not the model."""
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    queue = deque(enumerate(jobs))
-    out: dict[int, Path] = {}
-    ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=helpers, mp_context=ctx, initializer=_helper_init) as pool:
-        pending = {}
-        try:
-            while queue or pending:
-                while queue and len(pending) < helpers:
-                    i, job = queue.popleft()
-                    pending[pool.submit(draw, store, reps, dates, pl, names, job)] = i
-                if queue:
-                    i, job = queue.pop()
-                    out[i] = draw(store, reps, dates, pl, names, job)
-                    bar.update()
-                done, _ = wait(list(pending), timeout=0 if queue else None, return_when=FIRST_COMPLETED)
-                for f in done:
-                    out[pending.pop(f)] = f.result()
-                    bar.update()
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    return [out[i] for i in range(len(jobs))]
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=110)
+    x = np.arange(24.0)
+    ax.plot(x, x / 24, color=PALETTE[0], label="a")
+    ax.fill_between(x, x / 30, x / 20, color=PALETTE[0], alpha=0.14, lw=0)
+    ax.set_title("warm up", fontsize=12)
+    ax.set_ylabel("share (%)")
+    ax.set_xlabel("year")
+    percent_axis(ax)
+    ax.tick_params(labelsize=8)
+    ax.grid(alpha=0.3)
+    ax.legend(title="legend", fontsize=9, title_fontsize=9)
+    fig.text(0.5, 0.5, "warning", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(io.BytesIO(), format="png", dpi=110)
+    plt.close(fig)
 
 
 def variant_styles(variants, reference) -> dict:
@@ -162,26 +134,26 @@ def _share_axis(ax, obs, difference=False) -> None:
         percent_axis(ax)
 
 
-def _draw(store, reps, dates, pl, names, kind, obs) -> Path:
-    sc = store.scenario
-    out_dir = store.folder / "plots"
-    col = {n: i for i, n in enumerate(names)}
-    arrays = {v: store.array(v, mode="r") for v in sc.variants}
-    styles = variant_styles(sc.variants, sc.reference)
-    order = _order(sc.variants, sc.reference)
-    ref = sc.reference
-    n_min = min([len(reps[v]) for v in sc.variants] or [0])
+def _draw(data: PlotData, dates, kind, obs) -> Path:
+    reps = data.reps
+    out_dir = data.folder / "plots"
+    col = {n: i for i, n in enumerate(data.names)}
+    arrays = {v: data.array(v) for v in data.variants if len(reps[v])}
+    styles = variant_styles(data.variants, data.reference)
+    order = _order(data.variants, data.reference)
+    ref = data.reference
+    n_min = min([len(reps[v]) for v in data.variants] or [0])
     if kind == "by_county":
-        return _by_county(sc, obs, dates, pl, arrays, reps, col, styles, order, n_min, out_dir)
-    vals = {v: read_place(arrays[v], reps[v], 0, col[obs]) for v in sc.variants if len(reps[v])}
+        return _by_county(data, obs, dates, data.places, arrays, reps, col, styles, order, n_min, out_dir)
+    vals = {v: read_place(arrays[v], reps[v], 0, col[obs]) for v in data.variants if len(reps[v])}
     if kind == "difference":
-        others = [v for v in sc.variants if v != ref and len(reps[v])]
-        return _difference_plot(sc, obs, dates, vals, reps, others, styles, out_dir)
-    fig, ax = plt.subplots(figsize=(9, 5))
+        others = [v for v in data.variants if v != ref and len(reps[v])]
+        return _difference_plot(data, obs, dates, vals, reps, others, styles, out_dir)
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     for v in order:
         if v in vals:
             _band(ax, dates, vals[v], styles[v])
-    ax.set_title(f"{sc.name}: {label(obs)}", fontsize=12)
+    ax.set_title(f"{data.name}: {label(obs)}", fontsize=12)
     ax.set_ylabel(axis_label(obs))
     ax.set_xlabel("year")
     _share_axis(ax, obs)
@@ -199,15 +171,15 @@ def paired_differences(vals: dict, reps: dict, variant, reference) -> np.ndarray
     return vals[variant][np.isin(reps[variant], common)] - vals[reference][np.isin(reps[reference], common)]
 
 
-def _difference_plot(sc, obs, dates, vals, reps, others, styles, out_dir) -> Path:
-    fig, ax = plt.subplots(figsize=(9, 5))
-    ax.axhline(0, color=REFERENCE_COLOUR, lw=1.4, zorder=2, label=f"no difference from {sc.reference}")
+def _difference_plot(data, obs, dates, vals, reps, others, styles, out_dir) -> Path:
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    ax.axhline(0, color=REFERENCE_COLOUR, lw=1.4, zorder=2, label=f"no difference from {data.reference}")
     n = None
     for v in others:
-        d = paired_differences(vals, reps, v, sc.reference)
+        d = paired_differences(vals, reps, v, data.reference)
         n = len(d) if n is None else min(n, len(d))
         _band(ax, dates, d, styles[v])
-    ax.set_title(f"{sc.name}: {label(obs)}, difference from '{sc.reference}'", fontsize=12)
+    ax.set_title(f"{data.name}: {label(obs)}, difference from '{data.reference}'", fontsize=12)
     ax.set_ylabel(axis_label(obs, difference=True))
     ax.set_xlabel("year")
     _share_axis(ax, obs, difference=True)
@@ -219,27 +191,72 @@ def _difference_plot(sc, obs, dates, vals, reps, others, styles, out_dir) -> Pat
     return save_figure(fig, out_dir / f"difference_{obs}.png")
 
 
-def _by_county(sc, obs, dates, pl, arrays, reps, col, styles, order, n_min, out_dir) -> Path:
-    fig, axes = plt.subplots(4, 6, figsize=(16, 10.5), sharex=True, sharey=True)
-    for p_i, (ax, place) in enumerate(zip(axes.flat, pl[1:]), start=1):
+def _by_county(data, obs, dates, pl, arrays, reps, col, styles, order, n_min, out_dir) -> Path:
+    """One panel per county, all on the same scales. Tick marks and labels only on the left column (values)
+    and at the foot of each column (years); the grid of every panel is one line collection at the same
+    places: each panel's own axis ticks would be the larger part of drawing this figure."""
+    n = len(pl) - 1
+    cols = COUNTY_COLUMNS
+    fig, axes, _ = _LAID_OUT.pop() if _LAID_OUT and _LAID_OUT[-1][2] == list(pl[1:]) else lay_out_counties(pl[1:])
+    for k, ax in enumerate(axes):
         for v in order:
             if len(reps[v]):
-                _band(ax, dates, read_place(arrays[v], reps[v], p_i, col[obs]), dict(styles[v], lw=styles[v]["lw"] * 0.7))
-        ax.set_title(place, fontsize=10)
+                _band(ax, dates, read_place(arrays[v], reps[v], k + 1, col[obs]), dict(styles[v], lw=styles[v]["lw"] * 0.7))
+    first = axes[0]  # the common scales: autoscaled over every panel's data, as shared axes would be
+    first.dataLim.set(Bbox.union([ax.dataLim for ax in axes]))
+    first.autoscale_view()
+    (x0, x1), (y0, y1) = first.get_xlim(), first.get_ylim()
+    _share_axis(first, obs)
+    year_axis(first, every=4)
+    xticks = [x for x in first.get_xticks() if x0 <= x <= x1]
+    yticks = [y for y in first.get_yticks() if min(y0, y1) <= y <= max(y0, y1)]
+    grid_lines = [[(x, y0), (x, y1)] for x in xticks] + [[(x0, y), (x1, y)] for y in yticks]
+    for k, ax in enumerate(axes):
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.add_collection(LineCollection(grid_lines, colors=matplotlib.rcParams["grid.color"], alpha=0.3, zorder=1.5,
+                                         linewidths=matplotlib.rcParams["grid.linewidth"]), autolim=False)
+        if k % cols == 0:
+            ax.set_yticks(yticks)
+            ax.yaxis.set_major_formatter(first.yaxis.get_major_formatter())
+            ax.set_ylabel("%" if is_share(obs) else axis_label(obs), fontsize=10)
+        else:
+            ax.set_yticks([])
+        if k + cols >= n:  # the lowest panel of its column shows the years
+            ax.set_xticks(xticks)
+            ax.xaxis.set_major_formatter(first.xaxis.get_major_formatter())
+        else:
+            ax.set_xticks([])
         ax.tick_params(labelsize=8)
-        ax.grid(alpha=0.3)
-    ncols = axes.shape[1]
-    for k in range(len(pl) - 1, axes.size):
-        axes.flat[k].axis("off")
-        axes.flat[k - ncols].xaxis.set_tick_params(labelbottom=True)  # the panel above the gap shows years
-    for row in axes:
-        row[0].set_ylabel("%" if is_share(obs) else axis_label(obs), fontsize=10)
-    _share_axis(axes.flat[0], obs)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
+    handles, labels = first.get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower right", fontsize=10,
                title=f"variant: mean and 5th-95th percentile band, {n_min} replicates", title_fontsize=10)
-    year_axis(axes.flat[0], every=4)  # shared by all panels
-    fig.suptitle(f"{sc.name}: {axis_label(obs)}, by county")
-    fig.subplots_adjust(left=0.045, right=0.99, top=0.92, bottom=0.04, wspace=0.08, hspace=0.3)
+    fig.suptitle(f"{data.name}: {axis_label(obs)}, by county")
     _warn(fig, n_min, where=(0.99, 0.965))
     return save_figure(fig, out_dir / f"{obs}_by_county.png", dpi=100, tight=False)
+
+
+COUNTY_COLUMNS = 6
+_LAID_OUT: list = []  # a county figure laid out ahead (a painter does it while the model runs)
+
+
+def lay_out_counties(counties: list[str]) -> tuple:
+    """The empty figure of county panels, titled: (figure, panels, counties). The same whatever the data, so
+    a painter lays one out before the run has finished (`lay_out_ahead`): a third of the figure's cost."""
+    fig = plt.figure(figsize=(16, 10.5), dpi=100)
+    grid = fig.add_gridspec(-(-len(counties) // COUNTY_COLUMNS), COUNTY_COLUMNS, left=0.045, right=0.99, top=0.92,
+                            bottom=0.04, wspace=0.08, hspace=0.3)
+    axes = []
+    for k, place in enumerate(counties):
+        ax = fig.add_subplot(grid[k // COUNTY_COLUMNS, k % COUNTY_COLUMNS])
+        ax.set_title(place, fontsize=10)
+        axes.append(ax)
+    return fig, axes, list(counties)
+
+
+def lay_out_ahead() -> None:
+    """In a painter, before the figures come: one county figure laid out (the first figures given out are
+    the county panels, one to each painter)."""
+    from ..experiments.summaries import places
+
+    _LAID_OUT.append(lay_out_counties(places()[1:]))
