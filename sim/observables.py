@@ -31,10 +31,11 @@ OBSERVABLES = {
     "principal_cost_share": "share of the whole cost of the structures and leaders (as funded in 2013) that the principals bear",
     "cost_per_reached": "cumulative spending per municipality reached, SEK million",
     "upward_reports": "experience reports flowing up from practice, per month",
+    "unit_principle": "counties whose structure follows the unit principle",
     "duplication": "municipality-areas reached by national-centre guidance beside recent regional support, per month",
 }
 COUNTS = {"functioning_structures", "platform_leaders", "development_leaders", "state_spending",
-          "principal_spending", "upward_reports", "duplication"} | {f"linked_{a}" for a in AREAS}
+          "principal_spending", "upward_reports", "duplication", "unit_principle"} | {f"linked_{a}" for a in AREAS}
 
 
 class Observables:
@@ -59,7 +60,7 @@ class Observables:
                                                  "upward_reports", "duplication")]
         self.place_sizes = np.concatenate([[model.n_municipalities], model.county_sizes])
         self._per_muni = np.zeros((model.n_municipalities, 3 + 2 * len(AREAS)))
-        self._per_county = np.zeros((n_c, 8 + len(AREAS)))
+        self._per_county = np.zeros((n_c, 9 + len(AREAS)))
         self.muni_count = np.vstack([np.ones(model.n_municipalities), model.county_mean > 0]).astype(float)
         self.provider_mean = self._mean_matrix(self.provider_county, n_c)
 
@@ -117,10 +118,12 @@ class Observables:
         per_county[:, 5] = s.state / 12.0
         per_county[:, 6] = s.principals / 12.0
         per_county[:, 7] = s.full_cost / 12.0
-        per_county[:, 8:] = s.linked & staffed
+        per_county[:, 8] = s.unit
+        per_county[:, 9:] = s.linked & staffed
         totals = self._totals(per_county)
         row[:, self.count_cols] = totals[:, :5]
-        row[:, self.linked_cols] = totals[:, 8:]
+        row[:, c["unit_principle"]] = totals[:, 8]
+        row[:, self.linked_cols] = totals[:, 9:]
         state, principals, full = totals[:, 5], totals[:, 6], totals[:, 7]
         row[:, c["state_spending"]] = state
         row[:, c["principal_spending"]] = principals
