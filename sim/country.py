@@ -17,6 +17,7 @@ import numpy as np
 from .parameters import AREAS, COUNTY_KEYS, ParameterError
 
 DATA = Path(__file__).parent / "data"
+REPORTED_YEAR = 2012  # counties.csv principle_2012: the principles SALAR's 2012 report names (seed 004)
 
 
 def read_csv(name: str) -> list[dict]:
@@ -50,6 +51,7 @@ class County:
     areas: str
     platform_at_rd: bool
     principle_changes: list = field(default_factory=list)  # (date, principle) from principle_changes.csv
+    principle_reported: int | None = None  # the year whose principle seed 004 reports (counties.csv principle_2012)
     municipalities: list[int] = field(default_factory=list)  # indices into Country arrays
     subregions: int = 1  # associations of municipalities the county's platform must bring together
 
@@ -96,6 +98,7 @@ class Country:
                 anchoring=float(s["anchoring"]), budget_room=float(s["budget_room"]) if s["budget_room"] else None,
                 statement_2013=float(s["statement_2013"]) if s.get("statement_2013") else None, areas=s["areas"],
                 platform_at_rd=s.get("platform_at_rd", "0") == "1",
+                principle_reported=REPORTED_YEAR if r.get("principle_2012") else None,
             ))
         index = {c.code: c.index for c in counties}
         for r in sorted(read_csv("principle_changes.csv"), key=lambda r: r["date"]):

@@ -151,6 +151,10 @@ class EBPModel(mesa.Model):
         active_units = np.bincount(self.rd.county[self.rd.active], minlength=len(c.counties))
         self.regional.parties = np.array([s.county.subregions for s in self.structures]) + np.maximum(0, active_units - 1)
         self.regional.fixed_principle = np.array(["principle" in self.county_override(s.county) for s in self.structures])
+        # the principle is data through the year seed 004 reports it and through its last dated change
+        self.regional.principle_held_until = np.array([
+            max([s.county.principle_reported or 0] + [when.year for when, _ in s.county.principle_changes])
+            for s in self.structures])
         self.centres = [NationalKnowledgeCentre(self, d) for d in c.centres]
         self.centre_duplications = np.zeros(len(self.centres))
         self.centre_areas = np.zeros((len(self.centres), len(AREAS)))
@@ -195,6 +199,9 @@ class EBPModel(mesa.Model):
         self.year = year
         for s in self.structures:
             s.set_budget(year)
+        u = self.streams("gather").random(len(self.structures))  # drawn every year: common random numbers
+        if year > self.start_year:
+            self.regional.reconsider_principle(year, u)
 
     def start_programme(self, area: int) -> None:
         self.areas_running[area] = True

@@ -35,10 +35,11 @@ OBSERVABLES = {
     "principal_cost_share": "share of the whole cost of the structures and leaders (as funded in 2013) that the principals bear",
     "cost_per_reached": "cumulative spending per municipality reached, SEK million",
     "upward_reports": "experience reports flowing up from practice, per month",
+    "unit_principle": "counties whose structure follows the unit principle",
     "duplication": "municipality-areas reached by national-centre guidance beside recent regional support, per month",
 }
 COUNTS = {"functioning_structures", "platform_leaders", "development_leaders", "state_spending",
-          "principal_spending", "upward_reports", "duplication"} | {f"linked_{a}" for a in AREAS}
+          "principal_spending", "upward_reports", "duplication", "unit_principle"} | {f"linked_{a}" for a in AREAS}
 
 
 def _runs(columns: list[int], start: int = 0) -> list[tuple[slice, slice]]:
@@ -156,6 +157,9 @@ class Observables:
         np.add.reduce(per_county, axis=0, out=totals[0])
         for dst, src in self._count_runs + self._linked_runs:
             row[:, dst] = totals[:, src]
+        unit = row[:, c["unit_principle"]]
+        unit[1:] = s.unit
+        unit[0] = s.unit.sum()
         state, principals, full = totals[:, 5], totals[:, 6], totals[:, 7]
         row[:, c["state_spending"]] = state
         row[:, c["principal_spending"]] = principals

@@ -112,6 +112,8 @@ SPEC: dict[str, Any] = {
             "unit": Param(0.75, "tie strength 0-1", "assumption: co-located leaders sit further from the field organisations (seed 004; Stockholm's argument, seed 001 §5.3)", 0, 1, plausible=(0.5, 1.0)),
             "network": Param(1.0, "tie strength 0-1", "assumption: each leader sits inside a field organisation", 0, 1, plausible=(0.8, 1.0)),
         },
+        "gather_rate": Param(0.5, "per year", "assumption; seed 004 'Samordning med övrigt utvecklingsarbete': since 2010/2011 'en viss tendens till att enhetsprincipen blir allt vanligare', driven by 'ett ökat behov av samverkan mellan de olika utvecklingsområdena'", 0, 1,
+                             doc="yearly chance that a network-principle structure with all its areas apart and one negotiating party gathers its leaders in one unit; scaled by the cross-area contact its leaders lack, by the field proximity the unit keeps and divided by the parties", plausible=(0.1, 1.0)),
         "tie_growth": Param(0.25, "per meeting", "assumption: what one joint meeting adds to the tie between two leaders", 0, 1, plausible=(0.1, 0.5)),
         "tie_decay": Param(0.03, "per month", "assumption: ties between leaders who do not meet weaken", 0, 1, plausible=(0.01, 0.1)),
     },

@@ -166,3 +166,63 @@ def test_derived_arrays_are_made_again_only_when_their_key_changes():
     assert not first.flags.writeable  # shared by every caller
     derived("x", (2,), make)
     assert len(made) == 2
+
+
+# -- the drift toward the unit principle (seed 004: 'en viss tendens till att enhetsprincipen blir allt vanligare')
+BIG = ("Stockholm", "Skåne", "Västra Götaland")
+
+
+def unit_counts(model):
+    o = model.observables
+    return o.values[11::12, 0, o.col["unit_principle"]]  # each December, national count
+
+
+def test_network_structures_drift_toward_the_unit_principle_and_never_back():
+    drift = [unit_counts(EBPModel(seed=s).run()) for s in range(8)]
+    still = [unit_counts(EBPModel(seed=s, params={"structure": {"gather_rate": 0.0}}).run()) for s in range(8)]
+    for counts in drift + still:
+        assert (np.diff(counts) >= 0).all()  # the reports describe moves toward the unit principle only
+    # without the rule only the dated changes move: Jönköping in 2011, Kronoberg in 2013
+    assert all(list(c[[0, 1, 3, -1]]) == [10, 11, 12, 12] for c in still)
+    assert np.mean([c[-1] for c in drift]) >= 13.5  # more alike: most network counties gather by 2020
+    assert all(c[2] <= 12 for c in drift)  # the few unreported counties that move in 2012
+
+
+def test_a_reported_or_fixed_principle_is_kept():
+    for seed in range(4):
+        m = run_until(EBPModel(seed=seed, params={"structure": {"gather_rate": 1.0}}), 36)
+        by = {s.county.name: s.principle for s in m.structures}
+        assert all(by[n] == "network" for n in ("Kronoberg", "Skåne", "Stockholm", "Värmland", "Östergötland"))
+    allc = {c.name: {"principle": "network"} for c in Country.load().counties}
+    fixed = EBPModel(seed=1, params={"county_overrides": allc, "structure": {"gather_rate": 1.0}}).run()
+    assert unit_counts(fixed).max() == 0
+
+
+def test_gathering_answers_a_lack_of_cross_area_contact_and_needs_every_party():
+    m = run_until(EBPModel(seed=3, params={"county_overrides": {SMALL: {"principle": "network", "areas": list(AREAS)}}}), 30)
+    s, posts = structure(m, SMALL), m.leader_posts
+    c = s.index
+    posts.ties[c] = 0.0
+    apart = m.regional.gathering_chance()[c]
+    posts.ties[c] = posts.other_area
+    assert apart > 0.05 and m.regional.gathering_chance()[c] == 0.0  # leaders who meet enough see no gain
+    posts.ties[c] = 0.0
+    m.regional.parties[c] = 4
+    assert m.regional.gathering_chance()[c] == pytest.approx(apart / 4)
+
+
+def test_many_parties_keep_the_big_city_counties_on_the_network_principle():
+    def moved(equal_parties):
+        big = other = 0
+        for seed in range(12):
+            m = EBPModel(seed=seed)
+            if equal_parties:
+                m.regional.parties[:] = 1  # switch off what makes them big: sub-regions, competing R&D units
+            m.run()
+            big += sum(structure(m, n).principle == "unit" for n in BIG)
+            other += sum(structure(m, n).principle == "unit" for n in ("Kalmar", "Blekinge", "Gävleborg", "Västernorrland"))
+        return big / 36, other / 48
+    big, other = moved(False)
+    big_equal, _ = moved(True)
+    assert big < 0.5 * other
+    assert big_equal >= 2.5 * max(big, 1 / 36)
