@@ -29,6 +29,7 @@ from .funding import Funding
 from .knowledge import USING, KnowledgeState
 from .observables import Observables
 from .parameters import AREAS, ParameterError, defaults, merge
+from .principles import reconsider_principle
 from .streams import Streams
 from .leaders import LeaderPosts
 from .rd_units import RDUnits
@@ -201,7 +202,7 @@ class EBPModel(mesa.Model):
             s.set_budget(year)
         u = self.streams("gather").random(len(self.structures))  # drawn every year: common random numbers
         if year > self.start_year:
-            self.regional.reconsider_principle(year, u)
+            reconsider_principle(self.regional, year, u)
 
     def start_programme(self, area: int) -> None:
         self.areas_running[area] = True

@@ -129,7 +129,7 @@ class RegionalSupportStructure(mesa.Agent):
 
     def set_principle(self, principle: str) -> None:
         """A change of organising principle, dated (sim/data/principle_changes.csv) or chosen
-        (`SupportStructures.reconsider_principle`): leaders move, ties change."""
+        (`sim/principles.py`): leaders move, ties change."""
         s = self._all
         if s.fixed_principle[self.index] or principle == self.principle:
             return
@@ -250,31 +250,6 @@ class SupportStructures:
             self.linked[c, area] = True
             self.model.leader_posts.join(c, area)
             self.restructured()
-
-    # -- the year: choosing the organising principle (ODD submodel "Regional support structure") -------
-    def gathering_chance(self) -> np.ndarray:
-        """Per county, this year's chance that a network-principle structure gathers its development leaders
-        in one unit: the cross-area contact its linked leaders lack (1 - their mean colleague tie, times the
-        share of the other areas linked), times the field proximity a unit keeps relative to a network,
-        times `structure.gather_rate`, divided by the parties that must agree (sub-regions, further R&D
-        units). Seed 004 gives the need for cross-area collaboration as the reason for the drift."""
-        posts = self.model.leader_posts
-        p = self.model.p["structure"]
-        members = posts.in_linked_areas()
-        n_members = members.sum(axis=(1, 2))
-        tie = (posts.colleague_tie() * members).sum(axis=(1, 2)) / np.maximum(1, n_members)
-        others = np.maximum(0, self.linked.sum(axis=1) - 1) / (len(AREAS) - 1)
-        fp = p["field_proximity"]
-        keeps = fp["unit"] / fp["network"] if fp["network"] > 0 else 1.0
-        need = np.where(n_members > 0, (1.0 - tie) * others, 0.0)
-        return np.minimum(1.0, p["gather_rate"] * need * keeps / self.parties)
-
-    def reconsider_principle(self, year: int, u: np.ndarray) -> None:
-        """January: network-principle structures that work (and whose principle is not reported or fixed for
-        this year) may move to the unit principle; u: one uniform per county, drawn every year."""
-        free = ~self.unit & ~self.fixed_principle & (year > self.principle_held_until) & self.functioning()
-        for c in np.flatnonzero(free & (u < self.gathering_chance())):
-            self.model.structures[c].set_principle("unit")
 
     # -- the month: ODD process overview, step 2, for every county at once ----------------------------
     def step(self) -> None:

@@ -34,7 +34,9 @@ def _state():
     kn = KnowledgeState(290, 5, p, np.linspace(1_000, 900_000, 290))
     kn.seed_initial(np.random.default_rng(1).random((290, 5)))
     kn.set_participation(np.random.default_rng(2).random(290))
-    kn.has_link[::2] = True
+    link = np.zeros(290, dtype=bool)
+    link[::2] = True
+    kn.has_link = link  # read-only once set: the month's masks are derived from it
     return kn
 
 

@@ -199,16 +199,18 @@ def test_a_reported_or_fixed_principle_is_kept():
 
 
 def test_gathering_answers_a_lack_of_cross_area_contact_and_needs_every_party():
+    from sim.principles import gathering_chance
+
     m = run_until(EBPModel(seed=3, params={"county_overrides": {SMALL: {"principle": "network", "areas": list(AREAS)}}}), 30)
     s, posts = structure(m, SMALL), m.leader_posts
     c = s.index
     posts.ties[c] = 0.0
-    apart = m.regional.gathering_chance()[c]
+    apart = gathering_chance(m.regional)[c]
     posts.ties[c] = posts.other_area
-    assert apart > 0.05 and m.regional.gathering_chance()[c] == 0.0  # leaders who meet enough see no gain
+    assert apart > 0.05 and gathering_chance(m.regional)[c] == 0.0  # leaders who meet enough see no gain
     posts.ties[c] = 0.0
     m.regional.parties[c] = 4
-    assert m.regional.gathering_chance()[c] == pytest.approx(apart / 4)
+    assert gathering_chance(m.regional)[c] == pytest.approx(apart / 4)
 
 
 def test_many_parties_keep_the_big_city_counties_on_the_network_principle():

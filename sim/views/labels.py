@@ -32,6 +32,7 @@ LABELS = {
     "cost_per_reached": "spending per municipality reached (cumulative)",
     "upward_reports": "experience reports flowing up from practice",
     "duplication": "centre guidance beside recent regional support",
+    "unit_principle": "counties on the unit principle",
 }
 UNITS = {
     **{k: "%" for k in OBSERVABLES if k.startswith(("reach_", "adoption_", "salar_", "established_", "provider_"))},
@@ -45,6 +46,7 @@ UNITS = {
     "cost_per_reached": "SEK million",
     "upward_reports": "reports a month",
     "duplication": "municipality-areas a month",
+    "unit_principle": "counties",
 }
 
 
