@@ -14,38 +14,9 @@ import math
 import mesa
 import numpy as np
 
-from .knowledge import LEVELS, USING
+from .knowledge import LEVELS, USING, expose_counts
 from .parameters import AREAS
-
-
-# -- drawing and exposing no more than a month needs (the results are the same numbers) ----------------
-def skip_uniforms(rng: np.random.Generator, n: int) -> None:
-    """Move a stream past `n` uniforms without making them, so that the stream stands where drawing them
-    would have left it (common random numbers). A stream's PCG64 makes one 64-bit output per uniform, and
-    `advance` jumps over any number of outputs in about a microsecond."""
-    if n:
-        rng.bit_generator.advance(int(n))
-
-
-def draw_rows(rng: np.random.Generator, shape: tuple[int, int], rows: np.ndarray) -> np.ndarray:
-    """The rows `rows` (ascending) of ``rng.random(shape)``, making only those uniforms."""
-    n_rows, n_cols = shape
-    out = np.empty((len(rows), n_cols))
-    at = 0
-    for k, row in enumerate(rows):
-        skip_uniforms(rng, (row - at) * n_cols)
-        rng.random(out=out[k])
-        at = row + 1
-    skip_uniforms(rng, (n_rows - at) * n_cols)
-    return out
-
-
-def expose_counts(knowledge, counts: np.ndarray, **how) -> None:
-    """`knowledge.expose` for a number of contacts per pair: nothing where there are none (expose would
-    change nothing), and as plain yes/no where no pair has more than one (the same arithmetic, cheaper)."""
-    most = counts.max()
-    if most > 0:
-        knowledge.expose(counts > 0 if most == 1 else counts, **how)
+from .streams import draw_rows, skip_uniforms
 
 
 def per_municipality(flag: np.ndarray) -> bool | np.ndarray:

@@ -237,3 +237,11 @@ class KnowledgeState:
         np.putmask(self.reached_month, newly, month)
         self.reached |= initiative
         self.begin_month()
+
+
+def expose_counts(knowledge, counts: np.ndarray, **how) -> None:
+    """`knowledge.expose` for a number of contacts per pair: nothing where there are none (expose would
+    change nothing), and as plain yes/no where no pair has more than one (the same arithmetic, cheaper)."""
+    most = counts.max()
+    if most > 0:
+        knowledge.expose(counts > 0 if most == 1 else counts, **how)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from .agents import expose_counts
+from .knowledge import expose_counts
 from .parameters import AREAS
 from .state import row_view
 

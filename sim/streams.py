@@ -46,3 +46,24 @@ def poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
         cdf = np.where(below, cdf + term, cdf)
         below &= (u >= cdf) & (term > 0)
     return k
+
+
+def skip_uniforms(rng: np.random.Generator, n: int) -> None:
+    """Move a stream past `n` uniforms without making them, so that the stream stands where drawing them
+    would have left it (common random numbers). A stream's PCG64 makes one 64-bit output per uniform, and
+    `advance` jumps over any number of outputs in about a microsecond."""
+    if n:
+        rng.bit_generator.advance(int(n))
+
+
+def draw_rows(rng: np.random.Generator, shape: tuple[int, int], rows: np.ndarray) -> np.ndarray:
+    """The rows `rows` (ascending) of ``rng.random(shape)``, making only those uniforms."""
+    n_rows, n_cols = shape
+    out = np.empty((len(rows), n_cols))
+    at = 0
+    for k, row in enumerate(rows):
+        skip_uniforms(rng, (row - at) * n_cols)
+        rng.random(out=out[k])
+        at = row + 1
+    skip_uniforms(rng, (n_rows - at) * n_cols)
+    return out

@@ -7,10 +7,9 @@ import copy
 import numpy as np
 
 from sim import EBPModel
-from sim.agents import draw_rows, expose_counts, skip_uniforms
-from sim.knowledge import KnowledgeState
+from sim.knowledge import KnowledgeState, expose_counts
 from sim.parameters import defaults
-from sim.streams import Streams
+from sim.streams import Streams, draw_rows, skip_uniforms
 
 
 def test_skipped_uniforms_leave_the_stream_where_drawing_them_would():
