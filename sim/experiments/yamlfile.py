@@ -157,6 +157,8 @@ def read_strict(path, what: str, fail):
         fail(path, f"line {e.line}" if e.line else "", e.problem)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark
+        if "nesting depth" in str(e.problem):  # libyaml's own limit (some builds) can come before ours
+            fail(path, f"line {mark.line + 1}" if mark else "", f"nesting at most {MAX_DEPTH} levels deep")
         fail(path, f"line {mark.line + 1}, column {mark.column + 1}" if mark else "", f"valid YAML: {e.problem}")
     except yaml.YAMLError as e:
         fail(path, "", f"valid YAML: {e}")
