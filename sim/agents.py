@@ -244,23 +244,25 @@ class NationalKnowledgeCentre(mesa.Agent):
         m.duplication_muni += dup.sum(axis=0)
         # guidance past the structure on an area it works in takes its staff's time (seed 000)
         s = m.regional
-        works = g.works(s.linked, m.leader_posts.held)
-        if works is not None:
+        works = (s.linked & (m.leader_posts.held > 0)).astype(float) @ mask.T  # county x centre
+        if works.any():
             past_all = g.past_all
             past_all.fill(0.0)
             past_all[rows] = bypass
             past = (past_all @ m.county_mean.T)  # centre x county: share of the county's municipalities
             s.next_load += p["staff_time_cost"] * (past.T * works / g.areas_per_centre).sum(axis=1)
-        uptake = g.uptake(m.upward_recent())
+        # experience reported up in the last year makes the guidance fit practice better
+        reports = m.upward_recent()
+        relevance = 1.0 + p["relevance_gain"] * reports / (reports + p["relevance_reports"])
+        uptake = np.minimum(1.0, p["uptake"] * relevance)
         # contacts per municipality and area: how many publishing centres reached it and work in the area
         if via is not None:
-            expose_counts(kn, g.contacts(via, rows), uptake=uptake, initiative=True, structure=True)
-        expose_counts(kn, g.contacts(bypass, rows), uptake=uptake, initiative=False)
+            g.expose(via, rows, uptake=uptake, initiative=True, structure=True)
+        g.expose(bypass, rows, uptake=uptake, initiative=False)
 
 
 class Guidance:
-    """What national guidance needs month by month that changes only with the year, the structures' links
-    and posts, or the reports sent up: kept per run, and made again only when those change."""
+    """What national guidance needs month by month that is fixed for a run or changes only with the year."""
 
     @staticmethod
     def of(model) -> "Guidance":
@@ -276,11 +278,12 @@ class Guidance:
         self.n_centres = len(model.centres)
         self.chance = p["guidance_per_year"] / 12.0  # a month's chance that a centre publishes
         mask = model.centre_areas
-        self.areas = mask.astype(np.int64)  # centre x area it works in, as counts
+        self.works_in = mask > 0  # centre x area it works in
+        self.areas = mask.astype(np.int64)  # the same as counts
         self.areas_per_centre = np.maximum(mask.sum(axis=1), 1)
         self.recent = np.zeros(model.knowledge.level.shape)
         self.past_all = np.zeros((self.n_centres, model.n_municipalities))  # centre x municipality reached, 0/1
-        self._year = self._links = self._reports = None
+        self._year = None
 
     def can_publish(self, year: int) -> np.ndarray:
         """The centres that exist in `year` and work in one of the model's areas."""
@@ -290,30 +293,14 @@ class Guidance:
             self._year = year
         return self._can
 
-    def works(self, linked: np.ndarray, held: np.ndarray) -> np.ndarray | None:
-        """County x centre: the areas the county's structure works in (linked, a leader in post) that the
-        centre covers; None where no county works in any centre's area."""
-        key = linked.tobytes() + held.tobytes()
-        if key != self._links:
-            works = (linked & (held > 0)).astype(float) @ self.model.centre_areas.T
-            self._works = works if works.any() else None
-            self._links = key
-        return self._works
-
-    def uptake(self, reports: np.ndarray) -> np.ndarray:
-        """The chance per contact, per area: experience reported up in the last year makes the guidance fit
-        practice better."""
-        key = reports.tobytes()
-        if key != self._reports:
-            p = self.model.p["centres"]
-            relevance = 1.0 + p["relevance_gain"] * reports / (reports + p["relevance_reports"])
-            self._uptake = np.minimum(1.0, p["uptake"] * relevance)
-            self._reports = key
-        return self._uptake
-
-    def contacts(self, reached: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Municipality x area: how many of the publishing centres `rows` reached it and work in the area."""
-        return np.matmul(reached.T, self.areas[rows])
+    def expose(self, reached: np.ndarray, rows: np.ndarray, **how) -> None:
+        """Expose each municipality and area to as many contacts as publishing centres (`rows`) reached it and
+        work in the area: as yes/no when one centre publishes (the same as one contact each)."""
+        kn = self.model.knowledge
+        if len(rows) == 1:
+            kn.expose(reached[0][:, None] & self.works_in[rows[0]], **how)
+        else:
+            expose_counts(kn, np.matmul(reached.T, self.areas[rows]), **how)
 
 
 class PrivateProvider(mesa.Agent):
@@ -331,15 +318,33 @@ class PrivateProvider(mesa.Agent):
     def receive_knowledge(model) -> None:
         """Vectorised over all providers: the monthly chance each one is reached."""
         p = model.p["providers"]
-        u = model.streams("providers").random((len(model.provider_muni), len(AREAS)))
-        if not model.p["channels"]["providers"] or len(u) == 0:
+        n = len(model.provider_muni)
+        cells, muni_cells, u = drawn_ahead(model, "providers", (n, len(AREAS)),
+                                           partial(PrivateProvider.chances, model)).next()
+        if not model.p["channels"]["providers"] or n == 0:
             return
-        passes_on = (model.knowledge.level >= USING).take(model.provider_muni, axis=0)
+        passes_on = model.knowledge.level.take(muni_cells) >= USING
         # the monthly chance is pass_on_rate + direct_outreach where the municipality passes knowledge on,
         # else direct_outreach alone (no uniform is below 0, the default)
         on, off = p["pass_on_rate"] + p["direct_outreach"], p["direct_outreach"]
-        reached = (u < on) & passes_on if off <= 0 else np.where(passes_on, u < on, u < off)
-        model.provider_reached |= reached
+        reached = passes_on if off <= 0 else np.where(passes_on, u < on, u < off)
+        np.put(model.provider_reached, cells.compress(reached), True)
+
+    @staticmethod
+    def chances(model, u: np.ndarray) -> list[tuple]:
+        """A year's uniforms u (month, provider, area) month by month as the only (provider, area) cells
+        that can be reached, those below the larger monthly chance (pass_on_rate + direct_outreach): their
+        flat indices into provider x area and into municipality x area, and their uniforms."""
+        p = model.p["providers"]
+        n_a = len(AREAS)
+        muni_cell = (model.provider_muni[:, None] * n_a + np.arange(n_a)).ravel()
+        size = muni_cell.size
+        below = np.flatnonzero(u.ravel() < p["pass_on_rate"] + p["direct_outreach"])
+        ends = np.searchsorted(below, np.arange(1, len(u) + 1) * size)
+        out = []
+        for k, cells in enumerate(np.split(below, ends[:-1])):
+            out.append((cells - k * size, muni_cell.take(cells - k * size), u.ravel().take(cells)))
+        return out
 
 
 class NationalCoordination(mesa.Agent):
