@@ -318,33 +318,15 @@ class PrivateProvider(mesa.Agent):
     def receive_knowledge(model) -> None:
         """Vectorised over all providers: the monthly chance each one is reached."""
         p = model.p["providers"]
-        n = len(model.provider_muni)
-        cells, muni_cells, u = drawn_ahead(model, "providers", (n, len(AREAS)),
-                                           partial(PrivateProvider.chances, model)).next()
-        if not model.p["channels"]["providers"] or n == 0:
+        u = model.streams("providers").random((len(model.provider_muni), len(AREAS)))
+        if not model.p["channels"]["providers"] or len(u) == 0:
             return
-        passes_on = model.knowledge.level.take(muni_cells) >= USING
+        passes_on = (model.knowledge.level >= USING).take(model.provider_muni, axis=0)
         # the monthly chance is pass_on_rate + direct_outreach where the municipality passes knowledge on,
         # else direct_outreach alone (no uniform is below 0, the default)
         on, off = p["pass_on_rate"] + p["direct_outreach"], p["direct_outreach"]
-        reached = passes_on if off <= 0 else np.where(passes_on, u < on, u < off)
-        np.put(model.provider_reached, cells.compress(reached), True)
-
-    @staticmethod
-    def chances(model, u: np.ndarray) -> list[tuple]:
-        """A year's uniforms u (month, provider, area) month by month as the only (provider, area) cells
-        that can be reached, those below the larger monthly chance (pass_on_rate + direct_outreach): their
-        flat indices into provider x area and into municipality x area, and their uniforms."""
-        p = model.p["providers"]
-        n_a = len(AREAS)
-        muni_cell = (model.provider_muni[:, None] * n_a + np.arange(n_a)).ravel()
-        size = muni_cell.size
-        below = np.flatnonzero(u.ravel() < p["pass_on_rate"] + p["direct_outreach"])
-        ends = np.searchsorted(below, np.arange(1, len(u) + 1) * size)
-        out = []
-        for k, cells in enumerate(np.split(below, ends[:-1])):
-            out.append((cells - k * size, muni_cell.take(cells - k * size), u.ravel().take(cells)))
-        return out
+        reached = (u < on) & passes_on if off <= 0 else np.where(passes_on, u < on, u < off)
+        model.provider_reached |= reached
 
 
 class NationalCoordination(mesa.Agent):
