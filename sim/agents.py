@@ -392,7 +392,7 @@ def peer_imitation_and_broadcast(model) -> None:
                 share = model.county_mean @ (kn.level >= level)
             p_contact = 1.0 - np.exp(-pp["q"] * share / k)
             if pp["scope"] != "national":
-                p_contact = p_contact[model.muni_county]
+                p_contact = p_contact.take(model.muni_county, axis=0)  # take: cheaper than indexing
             make_aware(kn, u[step] < p_contact, uptake=pp["uptake"])
         if broadcast_on:
             make_aware(kn, ub[step] < 1.0 - math.exp(-pb["p"] / k), uptake=pb["uptake"])
