@@ -179,16 +179,16 @@ class University(mesa.Agent):
 
     @staticmethod
     def linked_rows(model) -> bool | np.ndarray:
-        """Per municipality (as `expose` takes it): its county's universities are linked to the structure.
-        Kept until a university is linked."""
+        """Per municipality and area (as `expose` takes it): the county's universities are linked to the
+        structure. Kept until a university is linked."""
         flags = [x.linked for x in model.universities]
         kept = model.__dict__.get("_university_linked")
         if kept is None or kept[0] != flags:
             linked = np.zeros(len(model.structures), dtype=bool)
             linked[[x.structure.index for x in model.universities if x.linked]] = True
             linked = per_municipality(linked)  # every county has municipalities
-            if not isinstance(linked, bool):
-                linked = linked[model.muni_county, None]
+            if not isinstance(linked, bool):  # per (municipality, area): cheaper in expose than broadcasting
+                linked = np.repeat(linked[model.muni_county], len(AREAS)).reshape(model.knowledge.level.shape)
             kept = model.__dict__["_university_linked"] = (flags, linked)
         return kept[1]
 
