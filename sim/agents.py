@@ -10,7 +10,6 @@ operations per organisation rather than a Python loop over every pair.
 from __future__ import annotations
 
 import math
-from functools import partial
 
 import mesa
 import numpy as np
@@ -18,32 +17,6 @@ import numpy as np
 from .knowledge import LEVELS, USING, expose_counts
 from .parameters import AREAS
 from .streams import draw_rows, skip_uniforms
-
-
-class DrawnAhead:
-    """A channel's uniforms of one fixed shape a month, drawn a year at a time and made ready for the
-    channel (`prepare`) in a few vector operations for the whole year, instead of a few a month. The numbers
-    are those of one ``rng.random(shape)`` a month: each uniform takes one output of the stream, in order,
-    and no other process draws from the channel's stream (common random numbers)."""
-
-    def __init__(self, rng: np.random.Generator, shape: tuple, prepare, months: int = 12):
-        self.rng, self.shape, self.prepare, self.months = rng, tuple(shape), prepare, months
-        self._year, self._at = [], 0
-
-    def next(self):
-        """What `prepare` made of the next month's uniforms."""
-        if self._at == len(self._year):
-            self._year, self._at = self.prepare(self.rng.random((self.months,) + self.shape)), 0
-        self._at += 1
-        return self._year[self._at - 1]
-
-
-def drawn_ahead(model, stream: str, shape: tuple, prepare) -> DrawnAhead:
-    """The channel's draws from `stream`, set up at its first month (the model builds the agents)."""
-    kept = model.__dict__.setdefault("_drawn_ahead", {})
-    if stream not in kept:
-        kept[stream] = DrawnAhead(model.streams(stream), shape, prepare)
-    return kept[stream]
 
 
 def per_municipality(flag: np.ndarray) -> bool | np.ndarray:
@@ -148,8 +121,12 @@ class University(mesa.Agent):
         universities with a social-work programme (at most two count), or a neighbour's at a reduced rate
         where it has none; only in the areas of social-work education."""
         p = model.p["university"]
-        course, doctoral, both, contact, uptake, consolidation = drawn_ahead(
-            model, "university", (2, model.n_municipalities, len(AREAS)), partial(University.contacts, model)).next()
+        year = model.__dict__.setdefault("_university_year", [])  # the months of the year still to come
+        if not year:  # a year's uniforms at once: the same numbers as a draw a month (no other process uses
+            # the stream), made into contacts in a few operations for the whole year
+            u = model.streams("university").random((12, 2, model.n_municipalities, len(AREAS)))
+            year.extend(University.contacts(model, u))
+        course, doctoral, both, contact, uptake, consolidation = year.pop(0)
         if not model.p["channels"]["university"]:
             return
         linked = University.linked_rows(model)
