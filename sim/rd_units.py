@@ -133,11 +133,7 @@ class RDUnits:
         # contacts per part (the initiative's, the owners'), municipality and area, counted at once
         kn = m.knowledge
         cells = np.where(initiative, self._working_cell.take(contact), self._working_cell_own.take(contact))
-        paid, owners = np.bincount(cells, minlength=2 * kn.level.size).reshape((2,) + kn.level.shape)
-        how = dict(uptake=p["uptake"], consolidation=p["consolidation"])
-        via = paid > 0
-        if (via & (owners > 0)).any():  # a pair with contacts of both parts: one part after the other
-            for part, counts in ((True, paid), (False, owners)):
-                expose_counts(kn, counts, initiative=part, structure=part, **how)
-        else:  # no pair has both: one exposure does the same, each pair with its own part's contacts
-            expose_counts(kn, paid + owners, initiative=via, structure=via, **how)
+        n = np.bincount(cells, minlength=2 * kn.level.size).reshape((2,) + kn.level.shape)
+        for part, counts in ((True, n[0]), (False, n[1])):
+            expose_counts(kn, counts, uptake=p["uptake"], consolidation=p["consolidation"], initiative=part,
+                          structure=part)

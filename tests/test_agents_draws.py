@@ -80,24 +80,3 @@ def test_only_centres_that_exist_and_work_in_an_area_publish():
     assert can[[c.key for c in m.centres].index("ims")]
     assert Guidance.of(m).can_publish(2016)[[c.key for c in m.centres].index("sbu")]
 
-
-def test_rd_parts_without_a_shared_pair_exposed_at_once_are_what_one_after_the_other_does():
-    models = [EBPModel(seed=4) for _ in range(2)]
-    for m in models:
-        for _ in range(40):
-            m.step()
-    rng = np.random.default_rng(6)
-    paid = rng.integers(0, 3, (290, 5)) * (rng.random((290, 5)) < 0.05)  # some pairs with two contacts
-    owners = rng.integers(0, 3, (290, 5)) * (rng.random((290, 5)) < 0.1) * (paid == 0)
-    assert (paid > 1).any() and (owners > 1).any()
-    how = dict(uptake=0.3, consolidation=0.2)
-    one, other = (m.knowledge for m in models)
-    for part, counts in ((True, paid), (False, owners)):
-        expose_counts(one, counts, initiative=part, structure=part, **how)
-    expose_counts(other, paid + owners, initiative=paid > 0, structure=paid > 0, **how)
-    u = rng.random((3, 290, 5))
-    for kn in (one, other):
-        kn.end_month(40, u)
-    for name in ("level", "last_contact", "last_structure", "reached", "initiative_month"):
-        assert np.array_equal(getattr(one, name), getattr(other, name)), name
-    assert (one.last_structure == 40).any() and (one.initiative_month == 40).any()
