@@ -121,26 +121,53 @@ class University(mesa.Agent):
         universities with a social-work programme (at most two count), or a neighbour's at a reduced rate
         where it has none; only in the areas of social-work education."""
         p = model.p["university"]
-        u = model.streams("university").random((2, model.n_municipalities, len(AREAS)))
+        year = model.__dict__.setdefault("_university_year", [])  # the months of the year still to come
+        if not year:  # a year's uniforms at once: the same numbers as a draw a month (no other process uses
+            # the stream), made into contacts in a few operations for the whole year
+            u = model.streams("university").random((12, 2, model.n_municipalities, len(AREAS)))
+            year.extend(University.contacts(model, u))
+        course, doctoral, both, contact, uptake, consolidation = year.pop(0)
         if not model.p["channels"]["university"]:
             return
-        course, doctoral = u < model.university_reach
-        linked = np.zeros(len(model.structures), dtype=bool)
-        linked[[x.structure.index for x in model.universities if x.linked]] = True
-        linked = per_municipality(linked)  # every county has municipalities
-        if not isinstance(linked, bool):
-            linked = linked[model.muni_county, None]
-        if (course & doctoral).any():  # rare: a pair with both gets the two contacts one after the other
+        linked = University.linked_rows(model)
+        if both:  # rare: a pair with both gets the two contacts one after the other
             model.knowledge.expose(course, uptake=p["uptake"], initiative=linked, structure=linked)
             model.knowledge.expose(doctoral, uptake=p["doctoral_consolidation"],
                                    consolidation=p["doctoral_consolidation"], initiative=linked, structure=linked)
-            return
-        # otherwise both kinds in one exposure, each pair with its own kind's chances: the same numbers
-        contact = course | doctoral
-        if contact.any():
-            model.knowledge.expose(contact, uptake=np.where(doctoral, p["doctoral_consolidation"], p["uptake"]),
-                                   consolidation=doctoral * p["doctoral_consolidation"], initiative=linked,
+        elif contact is not None:
+            model.knowledge.expose(contact, uptake=uptake, consolidation=consolidation, initiative=linked,
                                    structure=linked)
+
+    @staticmethod
+    def contacts(model, u: np.ndarray) -> list[tuple]:
+        """A year's courses and doctoral posts from its uniforms u (month, kind, municipality, area), month by
+        month: (course, doctoral, both in a pair, contact, uptake, consolidation). Where no pair has both
+        kinds, the two are one exposure, each pair with its own kind's chances (the same numbers);
+        contact is None in a month without any."""
+        p = model.p["university"]
+        course, doctoral = np.moveaxis(u < model.university_reach, 1, 0)
+        both = (course & doctoral).any(axis=(1, 2))
+        contact = course | doctoral
+        some = contact.any(axis=(1, 2))
+        uptake = np.where(doctoral, p["doctoral_consolidation"], p["uptake"])
+        consolidation = doctoral * p["doctoral_consolidation"]
+        return [(course[k], doctoral[k], both[k], contact[k] if some[k] else None, uptake[k], consolidation[k])
+                for k in range(len(u))]
+
+    @staticmethod
+    def linked_rows(model) -> bool | np.ndarray:
+        """Per municipality and area (as `expose` takes it): the county's universities are linked to the
+        structure. Kept until a university is linked."""
+        flags = [x.linked for x in model.universities]
+        kept = model.__dict__.get("_university_linked")
+        if kept is None or kept[0] != flags:
+            linked = np.zeros(len(model.structures), dtype=bool)
+            linked[[x.structure.index for x in model.universities if x.linked]] = True
+            linked = per_municipality(linked)  # every county has municipalities
+            if not isinstance(linked, bool):  # per (municipality, area): cheaper in expose than broadcasting
+                linked = np.repeat(linked[model.muni_county], len(AREAS)).reshape(model.knowledge.level.shape)
+            kept = model.__dict__["_university_linked"] = (flags, linked)
+        return kept[1]
 
 
 class NationalKnowledgeCentre(mesa.Agent):
@@ -164,13 +191,14 @@ class NationalKnowledgeCentre(mesa.Agent):
         structures (by default) or through them; guidance past them duplicates recent regional support and
         takes the structures' staff time, and experience reported up makes all guidance more relevant."""
         m, p = model, model.p["centres"]
-        n_c, n_m = len(m.centres), m.n_municipalities
-        rng = m.streams("centres")
-        drawn = np.flatnonzero(rng.random(n_c) < p["guidance_per_year"] / 12.0)
+        g = Guidance.of(m)
+        n_c, n_m = g.n_centres, m.n_municipalities
+        rng = g.rng
+        drawn = rng.random(n_c) < g.chance
         m.centre_duplications.fill(0)
         # those that exist this year and work in one of the model's areas publish
-        rows = [c for c in drawn if m.centre_founded[c] <= m.year and m.centres[c].areas]
-        if not m.p["channels"]["centres"] or not rows:
+        rows = np.flatnonzero(drawn & g.can_publish(m.year))
+        if not m.p["channels"]["centres"] or not rows.size:
             skip_uniforms(rng, 2 * n_c * n_m)
             return
         # the month's uniforms are (reach, via the structure) x centre x municipality; only the rows of
@@ -186,8 +214,8 @@ class NationalKnowledgeCentre(mesa.Agent):
             return
         kn = m.knowledge
         mask = m.centre_areas  # centre x area it works in, 0/1
-        recent = (m.month - kn.last_structure) < p["duplication_window"]
         # guidance that arrives beside recent support from the regional structure duplicates it
+        recent = np.greater(kn.last_structure, m.month - p["duplication_window"], out=g.recent)  # as 0/1
         dup = bypass * (mask[rows] @ recent.T)  # publishing centre x municipality (whole numbers)
         m.centre_duplications[rows] = dup.sum(axis=1)
         m.duplication_muni += dup.sum(axis=0)
@@ -195,19 +223,61 @@ class NationalKnowledgeCentre(mesa.Agent):
         s = m.regional
         works = (s.linked & (m.leader_posts.held > 0)).astype(float) @ mask.T  # county x centre
         if works.any():
-            past_all = np.zeros((n_c, n_m), dtype=bool)
+            past_all = g.past_all
+            past_all.fill(0.0)
             past_all[rows] = bypass
             past = (past_all @ m.county_mean.T)  # centre x county: share of the county's municipalities
-            s.next_load += p["staff_time_cost"] * (past.T * works / np.maximum(mask.sum(axis=1), 1)).sum(axis=1)
+            s.next_load += p["staff_time_cost"] * (past.T * works / g.areas_per_centre).sum(axis=1)
         # experience reported up in the last year makes the guidance fit practice better
         reports = m.upward_recent()
         relevance = 1.0 + p["relevance_gain"] * reports / (reports + p["relevance_reports"])
         uptake = np.minimum(1.0, p["uptake"] * relevance)
         # contacts per municipality and area: how many publishing centres reached it and work in the area
         if via is not None:
-            expose_counts(kn, (via.T.astype(float) @ mask[rows]).astype(np.int64), uptake=uptake, initiative=True,
-                          structure=True)
-        expose_counts(kn, (bypass.T.astype(float) @ mask[rows]).astype(np.int64), uptake=uptake, initiative=False)
+            g.expose(via, rows, uptake=uptake, initiative=True, structure=True)
+        g.expose(bypass, rows, uptake=uptake, initiative=False)
+
+
+class Guidance:
+    """What national guidance needs month by month that is fixed for a run or changes only with the year."""
+
+    @staticmethod
+    def of(model) -> "Guidance":
+        g = model.__dict__.get("_guidance")
+        if g is None:
+            g = model.__dict__["_guidance"] = Guidance(model)
+        return g
+
+    def __init__(self, model):
+        self.model = model
+        p = model.p["centres"]
+        self.rng = model.streams("centres")
+        self.n_centres = len(model.centres)
+        self.chance = p["guidance_per_year"] / 12.0  # a month's chance that a centre publishes
+        mask = model.centre_areas
+        self.works_in = mask > 0  # centre x area it works in
+        self.areas = mask.astype(np.int64)  # the same as counts
+        self.areas_per_centre = np.maximum(mask.sum(axis=1), 1)
+        self.recent = np.zeros(model.knowledge.level.shape)
+        self.past_all = np.zeros((self.n_centres, model.n_municipalities))  # centre x municipality reached, 0/1
+        self._year = None
+
+    def can_publish(self, year: int) -> np.ndarray:
+        """The centres that exist in `year` and work in one of the model's areas."""
+        if year != self._year:
+            m = self.model
+            self._can = (m.centre_founded <= year) & (m.centre_areas.sum(axis=1) > 0)
+            self._year = year
+        return self._can
+
+    def expose(self, reached: np.ndarray, rows: np.ndarray, **how) -> None:
+        """Expose each municipality and area to as many contacts as publishing centres (`rows`) reached it and
+        work in the area: as yes/no when one centre publishes (the same as one contact each)."""
+        kn = self.model.knowledge
+        if len(rows) == 1:
+            kn.expose(reached[0][:, None] & self.works_in[rows[0]], **how)
+        else:
+            expose_counts(kn, np.matmul(reached.T, self.areas[rows]), **how)
 
 
 class PrivateProvider(mesa.Agent):
@@ -299,7 +369,7 @@ def peer_imitation_and_broadcast(model) -> None:
                 share = model.county_mean @ (kn.level >= level)
             p_contact = 1.0 - np.exp(-pp["q"] * share / k)
             if pp["scope"] != "national":
-                p_contact = p_contact[model.muni_county]
+                p_contact = p_contact.take(model.muni_county, axis=0)  # take: cheaper than indexing
             make_aware(kn, u[step] < p_contact, uptake=pp["uptake"])
         if broadcast_on:
             make_aware(kn, ub[step] < 1.0 - math.exp(-pb["p"] / k), uptake=pb["uptake"])

@@ -95,6 +95,7 @@ class RDUnits:
         self._working = working  # flat (pair, area) indices
         self._working_unit = self.pair_unit[working // len(AREAS)]
         self._working_cell = self._cell[working]
+        self._working_cell_own = self._working_cell + self.model.knowledge.level.size  # the owners' part, after
         self._linked_as = None  # the `linked` for which the owners' part below was computed
 
     def _owners_part(self) -> tuple[np.ndarray, np.ndarray]:
@@ -122,16 +123,17 @@ class RDUnits:
             return
         minus_rate, p_own = self._owners_part()
         structure = m.regional
-        p_init = 1.0 - np.exp(minus_rate * (structure.funding_ratio * structure.staff_time())[self.county])
+        p_init = 1.0 - np.exp(minus_rate * (structure.funding_ratio * structure.staff_time()).take(self.county))
         # a unit contacts only its members, in its areas, while active: of those (pair, area) uniforms, one
         # below p_init is a contact of the initiative's part, from there to p_init + p_own one of the owners'
         # part (p_own >= 0)
         u = u.ravel().take(self._working)
         contact = np.flatnonzero(u < (p_init + p_own).take(self._working_unit))
         initiative = u.take(contact) < p_init.take(self._working_unit.take(contact))
-        cells = self._working_cell.take(contact)
+        # contacts per part (the initiative's, the owners'), municipality and area, counted at once
         kn = m.knowledge
-        shape = kn.level.shape
-        for part, part_cells in ((True, cells[initiative]), (False, cells[~initiative])):
-            n = np.bincount(part_cells, minlength=kn.level.size).reshape(shape)  # contacts per municipality and area
-            expose_counts(kn, n, uptake=p["uptake"], consolidation=p["consolidation"], initiative=part, structure=part)
+        cells = np.where(initiative, self._working_cell.take(contact), self._working_cell_own.take(contact))
+        n = np.bincount(cells, minlength=2 * kn.level.size).reshape((2,) + kn.level.shape)
+        for part, counts in ((True, n[0]), (False, n[1])):
+            expose_counts(kn, counts, uptake=p["uptake"], consolidation=p["consolidation"], initiative=part,
+                          structure=part)

@@ -1,0 +1,82 @@
+"""The channels' cheaper ways of drawing and exposing change no number: a year of university draws made at
+once gives the months a draw a month would, and one publishing centre's guidance exposed as yes/no is what
+its contact counts would have done."""
+
+import numpy as np
+
+from sim import EBPModel
+from sim.agents import Guidance, University, per_municipality
+from sim.knowledge import expose_counts
+from sim.parameters import AREAS
+
+
+OVERLAPS = []  # months in which the reference met a pair with both a course and a doctoral post
+
+
+def _teach_month_by_month(model) -> None:
+    """The university step as it was written before the year's draws were made at once (the reference)."""
+    p = model.p["university"]
+    u = model.streams("university").random((2, model.n_municipalities, len(AREAS)))
+    if not model.p["channels"]["university"]:
+        return
+    course, doctoral = u < model.university_reach
+    linked = np.zeros(len(model.structures), dtype=bool)
+    linked[[x.structure.index for x in model.universities if x.linked]] = True
+    linked = per_municipality(linked)
+    if not isinstance(linked, bool):
+        linked = linked[model.muni_county, None]
+    if (course & doctoral).any():
+        OVERLAPS.append(model.month)
+        model.knowledge.expose(course, uptake=p["uptake"], initiative=linked, structure=linked)
+        model.knowledge.expose(doctoral, uptake=p["doctoral_consolidation"],
+                               consolidation=p["doctoral_consolidation"], initiative=linked, structure=linked)
+        return
+    contact = course | doctoral
+    if contact.any():
+        model.knowledge.expose(contact, uptake=np.where(doctoral, p["doctoral_consolidation"], p["uptake"]),
+                               consolidation=doctoral * p["doctoral_consolidation"], initiative=linked,
+                               structure=linked)
+
+
+def test_a_year_of_university_draws_gives_what_a_draw_a_month_gives(monkeypatch):
+    # rates such that some months, not all, have a pair with both a course and a doctoral post; 30 months cross
+    # the draws of a year, and universities are linked on the way
+    params = {"university": {"course_rate": 0.02, "doctoral_rate": 0.01}, "end": "2012-06"}
+    yearly = EBPModel(seed=3, params=params).run()
+    monkeypatch.setattr(University, "teach", staticmethod(_teach_month_by_month))
+    monthly = EBPModel(seed=3, params=params).run()
+    assert any(u.linked for u in yearly.universities) and 0 < len(OVERLAPS) < 30  # both ways of exposing
+    assert np.array_equal(yearly.observables.values, monthly.observables.values, equal_nan=True)
+    assert np.array_equal(yearly.knowledge.level, monthly.knowledge.level)
+
+
+def test_one_publishing_centre_exposed_as_yes_no_is_what_its_counts_do():
+    models = [EBPModel(seed=2) for _ in range(2)]
+    for m in models:
+        for _ in range(30):
+            m.step()
+    centres = models[0].centres
+    row = np.array([next(k for k, c in enumerate(centres) if len(c.areas) > 1 and c.areas != centres[0].areas)])
+    reached = np.random.default_rng(4).random((1, models[0].n_municipalities)) < 0.3
+    uptake = np.array([0.02, 0.03, 0.025, 0.02, 0.04])
+    g = Guidance.of(models[0])
+    g.expose(reached, row, uptake=uptake, initiative=False)
+    kn = models[1].knowledge
+    expose_counts(kn, np.matmul(reached.T, models[1].centre_areas[row].astype(np.int64)), uptake=uptake,
+                  initiative=False)
+    u = np.random.default_rng(5).random((3,) + kn.level.shape)
+    for m in models:
+        m.knowledge.end_month(30, u)
+    a, b = (m.knowledge for m in models)
+    assert np.array_equal(a.level, b.level) and np.array_equal(a.last_contact, b.last_contact)
+    assert (a.last_contact == 30).any()  # the guidance reached someone
+
+
+def test_only_centres_that_exist_and_work_in_an_area_publish():
+    m = EBPModel(seed=1)
+    can = Guidance.of(m).can_publish(2012)
+    founded = {c.key: c.founded for c in m.centres}
+    assert not can[[c.key for c in m.centres].index("sbu")] and founded["sbu"] > 2012
+    assert can[[c.key for c in m.centres].index("ims")]
+    assert Guidance.of(m).can_publish(2016)[[c.key for c in m.centres].index("sbu")]
+
