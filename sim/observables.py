@@ -65,6 +65,8 @@ class Observables:
     the same order as if it were computed in its month. Months are recorded in order, from month 0."""
 
     names = list(OBSERVABLES)
+    _COPIES = ("_flags", "_level", "_duplication", "_provider", "_initiative_month", "_county", "_fte", "_linked",
+               "_held")
 
     def __init__(self, model):
         self.model = model
@@ -149,6 +151,9 @@ class Observables:
                 if self._done < self._recorded:
                     self._compute(self._done, self._recorded)
                     self._done = self._recorded
+                    if self._done == len(self._values):  # the last month: the copies are no longer needed
+                        for name in self._COPIES:
+                            setattr(self, name, None)
         return self._values
 
     def _compute(self, a: int, b: int) -> None:
