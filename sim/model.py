@@ -244,6 +244,7 @@ class EBPModel(mesa.Model):
     def run(self) -> "EBPModel":
         while self.running and self.steps < self.n_months:
             self.step()
+        self.observables.compute()
         return self
 
     def results(self) -> pd.DataFrame:

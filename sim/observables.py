@@ -2,7 +2,8 @@
 
 Values are kept in one preallocated array ``values[month, place, observable]`` (place 0 is the nation,
 1..21 the counties in code order) and turned into a tidy table only when asked for. Each month the model
-only copies the state they are made of; they are computed, for all months at once, when ``values`` is read.
+only copies the state they are made of; they are computed for all months at once at the end of the run
+(or when ``values`` is read before).
 """
 
 from __future__ import annotations
@@ -59,10 +60,10 @@ def _runs(columns: list[int], start: int = 0) -> list[tuple[slice, slice]]:
 
 class Observables:
     """Each month `record` copies what the observables are made of (the knowledge levels, reach flags,
-    posts, money, ...) into arrays by month; the observables themselves are computed for all months not
-    yet computed when `values` is read -- vectorised over months, once a run, as a run reads them only at
-    the end. The numbers are the same whenever they are computed: each is made by the same operations in
-    the same order as if it were computed in its month. Months are recorded in order, from month 0."""
+    posts, money, ...) into arrays by month; `compute` makes the observables of all months recorded since
+    it last ran, vectorised over months: once at the end of a run, or whenever `values` is read while the
+    model steps (the app). The numbers are the same whenever they are computed: each is made by the same
+    operations in the same order as if it were computed in its month. Months are recorded in order."""
 
     names = list(OBSERVABLES)
     _COPIES = ("_flags", "_level", "_duplication", "_provider", "_initiative_month", "_county", "_fte", "_linked",
@@ -147,14 +148,19 @@ class Observables:
     def values(self) -> np.ndarray:
         """values[month, place, observable]: place 0 the nation, 1.. the counties; NaN for months not run."""
         if self._done < self._recorded:
-            with self._lock:
-                if self._done < self._recorded:
-                    self._compute(self._done, self._recorded)
-                    self._done = self._recorded
-                    if self._done == len(self._values):  # the last month: the copies are no longer needed
-                        for name in self._COPIES:
-                            setattr(self, name, None)
+            self.compute()
         return self._values
+
+    def compute(self) -> None:
+        """Compute the observables of the months recorded since the last call (EBPModel.run calls it at the
+        end; reading `values` calls it, so values read during a run are complete up to the last month)."""
+        with self._lock:
+            if self._done < self._recorded:
+                self._compute(self._done, self._recorded)
+                self._done = self._recorded
+                if self._done == len(self._values):  # the last month: the copies are no longer needed
+                    for name in self._COPIES:
+                        setattr(self, name, None)
 
     def _compute(self, a: int, b: int) -> None:
         """The observables of months a..b-1 from what was recorded."""
