@@ -66,6 +66,7 @@ class Observables:
     operations in the same order as if it were computed in its month. Months are recorded in order."""
 
     names = list(OBSERVABLES)
+    BLOCK_BYTES = 2 * 2**20  # about what the copies of a block of months and their computation take
     _COPIES = ("_flags", "_level", "_duplication", "_provider", "_initiative_month", "_county", "_fte", "_linked",
                "_held")
 
@@ -81,19 +82,22 @@ class Observables:
         self.provider_county = model.muni_county[model.provider_muni] if n_p else np.zeros(0, int)
         self.place_sizes = np.concatenate([[n_m], model.county_sizes])
         self.provider_mean = self._mean_matrix(self.provider_county, n_c)
-        # what record copies, by month: municipalities' reach flags (reached, last 12 months, SALAR event),
-        # knowledge levels, duplication; providers reached by area; county posts, reports, money, principle
-        self._flags = np.zeros((n_t, 3, n_m), dtype=bool)
-        self._level = np.zeros((n_t, n_m, n_a), dtype=np.int8)
-        self._duplication = np.zeros((n_t, n_m))
-        self._provider = np.zeros((n_t, n_p, n_a), dtype=bool)
-        self._initiative_month = np.zeros((n_t, n_m), dtype=np.int32)
-        self._county = np.zeros((n_t, 7, n_c))  # functioning, platform, upward reports, state, principals, full cost, unit
-        self._fte = np.zeros((n_t, n_c, n_a))
-        self._linked = np.zeros((n_t, n_c, n_a), dtype=bool)
-        self._held = np.zeros((n_t, n_c, n_a), dtype=np.int64)
+        # what record copies, for a block of months at most (computed when full, so memory stays bounded
+        # whatever the size of the country): municipalities' reach flags (reached, last 12 months, SALAR
+        # event), knowledge levels, duplication; providers reached by area; county posts, reports, money
+        month_bytes = n_p * (1 + n_a) * 10 + n_m * n_a * 18 + n_m * 40
+        n_b = max(1, min(n_t, self.BLOCK_BYTES // max(month_bytes, 1)))
+        self._flags = np.zeros((n_b, 3, n_m), dtype=bool)
+        self._level = np.zeros((n_b, n_m, n_a), dtype=np.int8)
+        self._duplication = np.zeros((n_b, n_m))
+        self._provider = np.zeros((n_b, n_p, n_a), dtype=bool)
+        self._initiative_month = np.zeros((n_b, n_m), dtype=np.int32)
+        self._county = np.zeros((n_b, 7, n_c))  # functioning, platform, upward reports, state, principals, full cost, unit
+        self._fte = np.zeros((n_b, n_c, n_a))
+        self._linked = np.zeros((n_b, n_c, n_a), dtype=bool)
+        self._held = np.zeros((n_b, n_c, n_a), dtype=np.int64)
         self._recorded = 0  # months recorded
-        self._done = 0  # months whose observables are computed
+        self._done = 0  # months whose observables are computed; month t is copied at t - _done
         self._lock = threading.Lock()  # the app reads values from another thread while the model steps
         # (flag, county) and (county, area, level) bins of one month: bincount gives all counts at once
         self._flag_cell = (np.arange(3)[:, None] * n_c + model.muni_county).ravel()
@@ -121,17 +125,24 @@ class Observables:
         return out
 
     def record(self, month: int) -> None:
-        """Copy this month's state that the observables are made of (computed when `values` is read)."""
+        """Copy this month's state that the observables are made of (computed when the block is full)."""
+        with self._lock:
+            self._copy(month, month - self._done)
+            self._recorded = month + 1
+            if self._recorded - self._done == len(self._level):
+                self._compute_recorded()
+
+    def _copy(self, month: int, t: int) -> None:
         m = self.model
         kn, s, posts = m.knowledge, m.regional, m.leader_posts
-        flags = self._flags[month]
+        flags = self._flags[t]
         flags[0] = kn.reached
         flags[2] = kn.salar_event
-        self._initiative_month[month] = kn.initiative_month
-        self._level[month] = kn.level
-        self._duplication[month] = m.duplication_muni
-        self._provider[month] = m.provider_reached
-        county = self._county[month]
+        self._initiative_month[t] = kn.initiative_month
+        self._level[t] = kn.level
+        self._duplication[t] = m.duplication_muni
+        self._provider[t] = m.provider_reached
+        county = self._county[t]
         county[0] = s.functioning()
         county[1] = s.has_platform
         county[2] = s.upward_reports
@@ -139,10 +150,9 @@ class Observables:
         county[4] = s.principals
         county[5] = s.full_cost
         county[6] = s.unit
-        self._fte[month] = posts.staffed_fte()
-        self._linked[month] = s.linked
-        self._held[month] = posts.held
-        self._recorded = month + 1
+        self._fte[t] = posts.staffed_fte()
+        self._linked[t] = s.linked
+        self._held[t] = posts.held
 
     @property
     def values(self) -> np.ndarray:
@@ -152,30 +162,33 @@ class Observables:
         return self._values
 
     def compute(self) -> None:
-        """Compute the observables of the months recorded since the last call (EBPModel.run calls it at the
-        end; reading `values` calls it, so values read during a run are complete up to the last month)."""
+        """Compute the observables of the months recorded and not yet computed (EBPModel.run calls it at
+        the end; reading `values` calls it, so values read during a run are complete up to the last month)."""
         with self._lock:
-            if self._done < self._recorded:
-                self._compute(self._done, self._recorded)
-                self._done = self._recorded
-                if self._done == len(self._values):  # the last month: the copies are no longer needed
-                    for name in self._COPIES:
-                        setattr(self, name, None)
+            self._compute_recorded()
+
+    def _compute_recorded(self) -> None:
+        if self._done < self._recorded:
+            self._compute(self._done, self._recorded)
+            self._done = self._recorded
+            if self._done == len(self._values):  # the last month: the copies are no longer needed
+                for name in self._COPIES:
+                    setattr(self, name, None)
 
     def _compute(self, a: int, b: int) -> None:
         """The observables of months a..b-1 from what was recorded."""
         m = self.model
         n_t, n_c, n_a = b - a, self._n_c, len(AREAS)
-        rows = self._values[a:b]  # (month, place, observable)
+        rows = self._values[a:b]  # (month, place, observable); their copies are at 0..b-a-1
         # shares of municipalities: exact counts by bincount for every month and county, summed for the nation
         counts = np.zeros((n_t, n_c + 1, 3 + 2 * n_a))
         month_bins = np.arange(n_t)
         # in the last 12 months: a contact with the initiative less than 12 months before
-        np.less(np.arange(a, b, dtype=np.int32)[:, None] - self._initiative_month[a:b], 12, out=self._flags[a:b, 1])
+        np.less(np.arange(a, b, dtype=np.int32)[:, None] - self._initiative_month[:n_t], 12, out=self._flags[:n_t, 1])
         flag_cell = (month_bins[:, None] * (3 * n_c) + self._flag_cell).ravel()
-        by_flag = np.bincount(flag_cell, weights=self._flags[a:b].ravel(), minlength=n_t * 3 * n_c)
+        by_flag = np.bincount(flag_cell, weights=self._flags[:n_t].ravel(), minlength=n_t * 3 * n_c)
         counts[:, 1:, :3] = by_flag.reshape(n_t, 3, n_c).transpose(0, 2, 1)
-        level_cell = month_bins[:, None, None] * (n_c * n_a * 4) + self._level_cell + self._level[a:b]
+        level_cell = month_bins[:, None, None] * (n_c * n_a * 4) + self._level_cell + self._level[:n_t]
         by_level = np.bincount(level_cell.ravel(), minlength=n_t * n_c * n_a * 4).reshape(n_t, n_c, n_a, 4)
         counts[:, 1:, self._using] = by_level[..., USING] + by_level[..., ESTABLISHED]
         counts[:, 1:, self._established] = by_level[..., ESTABLISHED]
@@ -191,16 +204,16 @@ class Observables:
         # counts and money: per county, summed for the nation
         totals = np.zeros((n_t, n_c + 1, 8 + n_a))
         per_county = totals[:, 1:]
-        county = self._county[a:b]
+        county = self._county[:n_t]
         per_county[:, :, 0] = county[:, 0]
         per_county[:, :, 1] = county[:, 1]
-        per_county[:, :, 2] = self._fte[a:b].sum(axis=2)
+        per_county[:, :, 2] = self._fte[:n_t].sum(axis=2)
         per_county[:, :, 3] = county[:, 2]
         dup_cell = (month_bins[:, None] * n_c + m.muni_county).ravel()
-        per_county[:, :, 4] = np.bincount(dup_cell, weights=self._duplication[a:b].ravel(),
+        per_county[:, :, 4] = np.bincount(dup_cell, weights=self._duplication[:n_t].ravel(),
                                           minlength=n_t * n_c).reshape(n_t, n_c)
         np.divide(county[:, 3:6].transpose(0, 2, 1), 12.0, out=per_county[:, :, 5:8])
-        np.logical_and(self._linked[a:b], self._held[a:b] > 0, out=per_county[:, :, 8:], casting="unsafe")
+        np.logical_and(self._linked[:n_t], self._held[:n_t] > 0, out=per_county[:, :, 8:], casting="unsafe")
         np.add.reduce(per_county, axis=1, out=totals[:, 0])
         for dst, src in self._count_runs + self._linked_runs:
             rows[:, :, dst] = totals[:, :, src]
@@ -227,7 +240,7 @@ class Observables:
     def _provider_shares(self, a: int, b: int, rows: np.ndarray) -> None:
         """Shares of providers reached, anywhere and by area: the county-average matrix times each month's
         flags (a stacked matmul makes one matrix product per month, the same product as month by month)."""
-        reached = self._provider[a:b]
+        reached = self._provider[:b - a]
         flags = np.empty(reached.shape[:2] + (1 + reached.shape[2],), dtype=bool)  # anywhere, then by area
         anywhere = flags[:, :, 0]
         np.copyto(anywhere, reached[:, :, 0])
