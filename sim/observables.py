@@ -68,7 +68,7 @@ class Observables:
     names = list(OBSERVABLES)
     BLOCK_BYTES = 2 * 2**20  # about what the copies of a block of months and their computation take
     _COPIES = ("_flags", "_level", "_duplication", "_provider", "_initiative_month", "_county", "_fte", "_linked",
-               "_held")
+               "_held", "_flag_cell", "_level_cell", "_level_bin", "_county_cell")
 
     def __init__(self, model):
         self.model = model
@@ -99,9 +99,14 @@ class Observables:
         self._recorded = 0  # months recorded
         self._done = 0  # months whose observables are computed; month t is copied at t - _done
         self._lock = threading.Lock()  # the app reads values from another thread while the model steps
-        # (flag, county) and (county, area, level) bins of one month: bincount gives all counts at once
-        self._flag_cell = (np.arange(3)[:, None] * n_c + model.muni_county).ravel()
-        self._level_cell = (model.muni_county[:, None] * n_a + np.arange(n_a)) * 4
+        # (month, flag, county), (month, county, area, level) and (month, county) bins of the months of a
+        # block: bincount gives all counts at once
+        month = np.arange(n_b)[:, None]
+        self._flag_cell = (month * (3 * n_c) + (np.arange(3)[:, None] * n_c + model.muni_county).ravel()).ravel()
+        self._level_cell = (month[:, :, None] * n_c + model.muni_county[:, None]) * n_a + np.arange(n_a)
+        self._level_cell *= 4
+        self._level_bin = np.empty_like(self._level_cell)
+        self._county_cell = (month * n_c + model.muni_county).ravel()
         self._share_runs = _runs([c[n] for n in ("reach_any", "reach_12m", "salar_event_share")]
                                  + [c[f"adoption_{a}"] for a in AREAS] + [c[f"established_{a}"] for a in AREAS])
         self._using, self._established = slice(3, 3 + n_a), slice(3 + n_a, 3 + 2 * n_a)
@@ -178,17 +183,16 @@ class Observables:
     def _compute(self, a: int, b: int) -> None:
         """The observables of months a..b-1 from what was recorded."""
         m = self.model
-        n_t, n_c, n_a = b - a, self._n_c, len(AREAS)
+        n_t, n_c, n_a, n_m = b - a, self._n_c, len(AREAS), m.n_municipalities
         rows = self._values[a:b]  # (month, place, observable); their copies are at 0..b-a-1
         # shares of municipalities: exact counts by bincount for every month and county, summed for the nation
         counts = np.zeros((n_t, n_c + 1, 3 + 2 * n_a))
-        month_bins = np.arange(n_t)
         # in the last 12 months: a contact with the initiative less than 12 months before
         np.less(np.arange(a, b, dtype=np.int32)[:, None] - self._initiative_month[:n_t], 12, out=self._flags[:n_t, 1])
-        flag_cell = (month_bins[:, None] * (3 * n_c) + self._flag_cell).ravel()
+        flag_cell = self._flag_cell[:n_t * 3 * n_m]
         by_flag = np.bincount(flag_cell, weights=self._flags[:n_t].ravel(), minlength=n_t * 3 * n_c)
         counts[:, 1:, :3] = by_flag.reshape(n_t, 3, n_c).transpose(0, 2, 1)
-        level_cell = month_bins[:, None, None] * (n_c * n_a * 4) + self._level_cell + self._level[:n_t]
+        level_cell = np.add(self._level_cell[:n_t], self._level[:n_t], out=self._level_bin[:n_t])
         by_level = np.bincount(level_cell.ravel(), minlength=n_t * n_c * n_a * 4).reshape(n_t, n_c, n_a, 4)
         counts[:, 1:, self._using] = by_level[..., USING] + by_level[..., ESTABLISHED]
         counts[:, 1:, self._established] = by_level[..., ESTABLISHED]
@@ -209,8 +213,7 @@ class Observables:
         per_county[:, :, 1] = county[:, 1]
         per_county[:, :, 2] = self._fte[:n_t].sum(axis=2)
         per_county[:, :, 3] = county[:, 2]
-        dup_cell = (month_bins[:, None] * n_c + m.muni_county).ravel()
-        per_county[:, :, 4] = np.bincount(dup_cell, weights=self._duplication[:n_t].ravel(),
+        per_county[:, :, 4] = np.bincount(self._county_cell[:n_t * n_m], weights=self._duplication[:n_t].ravel(),
                                           minlength=n_t * n_c).reshape(n_t, n_c)
         np.divide(county[:, 3:6].transpose(0, 2, 1), 12.0, out=per_county[:, :, 5:8])
         np.logical_and(self._linked[:n_t], self._held[:n_t] > 0, out=per_county[:, :, 8:], casting="unsafe")
