@@ -92,7 +92,8 @@ class Observables:
         self._duplication = np.zeros((n_b, n_m))
         self._provider = np.zeros((n_b, n_p, n_a), dtype=bool)
         self._initiative_month = np.zeros((n_b, n_m), dtype=np.int32)
-        self._county = np.zeros((n_b, 7, n_c))  # functioning, platform, upward reports, state, principals, full cost, unit
+        # functioning, platform, upward reports, state, principals, full cost, unit principle
+        self._county = np.zeros((n_b, 7, n_c))
         self._fte = np.zeros((n_b, n_c, n_a))
         self._linked = np.zeros((n_b, n_c, n_a), dtype=bool)
         self._held = np.zeros((n_b, n_c, n_a), dtype=np.int64)
