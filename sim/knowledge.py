@@ -88,9 +88,32 @@ class KnowledgeState:
 
     @part.setter
     def part(self, value) -> None:
-        self._part = _frozen(value)
-        self._part_pairs = np.repeat(self._part, self._shape[1]).reshape(self._shape)
+        self._set_part(_frozen(value))
+
+    def _set_part(self, part: np.ndarray) -> None:
+        self._part = part
+        if not hasattr(self, "_part_pairs"):
+            self._part_pairs = np.empty(self._shape, dtype=bool)  # refilled in place: read at once, never kept
+        self._part_pairs[...] = part[:, None]
         self._linked_pairs = None
+
+    @property
+    def area_open(self) -> np.ndarray:
+        """By area: 1 where the area's programme runs, else knowledge.spillover (read-only; assign anew)."""
+        return self._area_open
+
+    @area_open.setter
+    def area_open(self, value) -> None:
+        self._area_open = np.array(value, dtype=float)
+        self._area_open.flags.writeable = False
+        # by (municipality, area), for end_month; None where every area is open (a factor of exactly 1)
+        self._open_pairs = None if (self._area_open == 1.0).all() else np.tile(self._area_open, (self._shape[0], 1))
+
+    def open_area(self, area: int) -> None:
+        """An area's national programme starts: its knowledge is taken up fully from now on."""
+        value = self._area_open.copy()
+        value[area] = 1.0
+        self.area_open = value
 
     @property
     def has_link(self) -> np.ndarray:
@@ -135,7 +158,9 @@ class KnowledgeState:
     def set_participation(self, u: np.ndarray) -> None:
         """This month, which municipalities find the staff to take part in contacts (one uniform each, drawn
         at the start of the month): a contact counts only where u < capacity, whatever the area."""
-        self.part = self.take_part(u)
+        part = self.take_part(u)  # a new array: frozen without a copy
+        part.flags.writeable = False
+        self._set_part(part)
 
     def expose(self, contact, uptake=0.0, consolidation=0.0, initiative=True, structure=False, refresh=True,
                taken=False) -> None:
@@ -219,25 +244,29 @@ class KnowledgeState:
         lvl = self.level
         c, no_uptake, no_consolidation, initiative = self._apply_contacts(month)
         # the order matters: a first contact makes a pair aware, and the same month's support may move it on
-        np.putmask(lvl, (lvl == UNAWARE) & c, AWARE)
-        p_up = (1.0 - no_uptake) * self._absorption_pairs * self.area_open[None, :]
-        up = (lvl == AWARE) & (u[0] < p_up)
-        cons = (lvl == USING) & (u[1] < 1.0 - no_consolidation)
-        np.putmask(lvl, up, USING)
-        np.putmask(lvl, cons, ESTABLISHED)
+        np.maximum(lvl, c.view(np.int8), out=lvl)  # (levels as int8: a contacted UNAWARE pair becomes AWARE)
+        p = self._factor  # scratch, free until the next month's contacts
+        np.subtract(1.0, no_uptake, out=p)  # P(uptake) = (1 - P(no uptake)) * absorption * area_open
+        p *= self._absorption_pairs
+        if self._open_pairs is not None:  # (times exactly 1 where every area is open)
+            p *= self._open_pairs
+        up = u[0] < p
+        up &= lvl == AWARE
+        np.subtract(1.0, no_consolidation, out=p)
+        cons = u[1] < p
+        cons &= lvl == USING
+        moved = up
+        moved |= cons  # AWARE pairs that take up and USING pairs that consolidate: each one level up
+        lvl += moved.view(np.int8)
         if self.erosion:
-            idle = (month - self.last_contact) >= self.p["memory_months"]
-            p_loss = self.loss_by_level.take(lvl)
-            lose = u[2] < p_loss
-            lose &= idle
-            lose &= ~(up | cons)
-            lvl -= lose  # one level down where lost
+            lose = u[2] < self.loss_by_level.take(lvl)
+            lose &= self.last_contact <= month - self.p["memory_months"]  # idle: no support for so long
+            np.greater(lose, moved, out=lose)  # lost, unless it moved up this month
+            lvl -= lose.view(np.int8)  # one level down where lost
         np.putmask(self.initiative_month, initiative, month)
-        newly = initiative & ~self.reached
-        np.putmask(self.reached_month, newly, month)
+        np.putmask(self.reached_month, np.greater(initiative, self.reached), month)  # reached for the first time
         self.reached |= initiative
         self.begin_month()
-
 
 def expose_counts(knowledge, counts: np.ndarray, **how) -> None:
     """`knowledge.expose` for a number of contacts per pair: nothing where there are none (expose would

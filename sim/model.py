@@ -116,6 +116,8 @@ class EBPModel(mesa.Model):
         self.county_mean /= np.maximum(self.county_sizes, 1)[:, None]
         self.knowledge = KnowledgeState(self.n_municipalities, len(AREAS), self.p, c.muni_population)
         self.knowledge.seed_initial(self.streams("initial").random((self.n_municipalities, len(AREAS))))
+        self._knowledge_stream = self.streams("knowledge")
+        self._u_knowledge = np.empty((4, self.n_municipalities, len(AREAS)))  # refilled each month
         by_key = {a["key"]: a for a in c.areas}
         self.academic_fields = np.array([by_key[k]["academic_field"] for k in AREAS])
         # an area's national programme running (programme_areas.csv activity_from); before it, only spill-over
@@ -206,7 +208,7 @@ class EBPModel(mesa.Model):
 
     def start_programme(self, area: int) -> None:
         self.areas_running[area] = True
-        self.knowledge.area_open[area] = 1.0
+        self.knowledge.open_area(area)
 
     def upward_recent(self, months: int = 12) -> np.ndarray:
         """Upward reports received nationally per area over the last `months` months."""
@@ -224,7 +226,7 @@ class EBPModel(mesa.Model):
         self.month = self.steps - 1
         self.year = self.date_of(self.month).year
         # the month's transitions and who takes part, drawn at once (the same numbers whenever they are drawn)
-        u_knowledge = self.streams("knowledge").random((4,) + self.knowledge.level.shape)
+        u_knowledge = self._knowledge_stream.random(out=self._u_knowledge)
         self.knowledge.set_participation(u_knowledge[3][:, 0])
         self.county_using = self.county_mean @ (self.knowledge.level >= USING)  # county x area, start of month
         self.regional.step()
@@ -242,6 +244,7 @@ class EBPModel(mesa.Model):
     def run(self) -> "EBPModel":
         while self.running and self.steps < self.n_months:
             self.step()
+        self.observables.compute()
         return self
 
     def results(self) -> pd.DataFrame:

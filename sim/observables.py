@@ -1,11 +1,14 @@
 """What the model reports every month, for the nation and for each county (ODD: Observation).
 
 Values are kept in one preallocated array ``values[month, place, observable]`` (place 0 is the nation,
-1..21 the counties in code order) and turned into a tidy table only when asked for.
+1..21 the counties in code order) and turned into a tidy table only when asked for. Each month the model
+only copies the state they are made of; they are computed for all months at once at the end of the run
+(or when ``values`` is read before).
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -56,41 +59,63 @@ def _runs(columns: list[int], start: int = 0) -> list[tuple[slice, slice]]:
 
 
 class Observables:
+    """Each month `record` copies what the observables are made of (the knowledge levels, reach flags,
+    posts, money, ...) into arrays by month; `compute` makes the observables of all months recorded since
+    it last ran, vectorised over months: once at the end of a run, or whenever `values` is read while the
+    model steps (the app). The numbers are the same whenever they are computed: each is made by the same
+    operations in the same order as if it were computed in its month. Months are recorded in order."""
+
     names = list(OBSERVABLES)
+    BLOCK_BYTES = 2 * 2**20  # about what the copies of a block of months and their computation take
+    _COPIES = ("_flags", "_level", "_duplication", "_provider", "_initiative_month", "_county", "_fte", "_linked",
+               "_held", "_flag_cell", "_level_cell", "_level_bin", "_county_cell")
 
     def __init__(self, model):
         self.model = model
-        n_places = len(model.structures) + 1
-        self.values = np.full((model.n_months, n_places, len(self.names)), np.nan)
+        n_t, n_m, n_a = model.n_months, model.n_municipalities, len(AREAS)
+        n_c, n_p = len(model.structures), len(model.provider_muni)
+        self._n_c = n_c
+        self._values = np.full((n_t, n_c + 1, len(self.names)), np.nan)
         self.col = {n: i for i, n in enumerate(self.names)}
-        self.cumulative_spending = np.zeros(n_places)
-        self.provider_county = model.muni_county[model.provider_muni] if len(model.provider_muni) else np.zeros(0, int)
-        n_c, n_a, n_m = len(model.structures), len(AREAS), model.n_municipalities
         c = self.col
+        self.cumulative_spending = np.zeros(n_c + 1)  # up to the last month computed
+        self.provider_county = model.muni_county[model.provider_muni] if n_p else np.zeros(0, int)
         self.place_sizes = np.concatenate([[n_m], model.county_sizes])
-        # counts of municipalities by place (row 0 the nation): reached, last 12 months, SALAR, using and
-        # established by area; every count is exact, so shares are the same whichever way they are counted
-        self._counts = np.zeros((n_places, 3 + 2 * n_a))
-        self._shares = np.zeros_like(self._counts)
-        self._flags = np.zeros((3, n_m), dtype=bool)  # reached, last 12 months, SALAR, by municipality
-        self._flag_cell = (np.arange(3)[:, None] * n_c + model.muni_county).ravel()  # (flag, county) bins
-        # (county, area, level) bins of every municipality-area: one bincount gives all level counts
-        self._level_cell = ((model.muni_county[:, None] * n_a + np.arange(n_a)) * 4).ravel()
+        self.provider_mean = self._mean_matrix(self.provider_county, n_c)
+        # what record copies, for a block of months at most (computed when full, so memory stays bounded
+        # whatever the size of the country): municipalities' reach flags (reached, last 12 months, SALAR
+        # event), knowledge levels, duplication; providers reached by area; county posts, reports, money
+        month_bytes = n_p * (1 + n_a) * 10 + n_m * n_a * 18 + n_m * 40
+        n_b = max(1, min(n_t, self.BLOCK_BYTES // max(month_bytes, 1)))
+        self._flags = np.zeros((n_b, 3, n_m), dtype=bool)
+        self._level = np.zeros((n_b, n_m, n_a), dtype=np.int8)
+        self._duplication = np.zeros((n_b, n_m))
+        self._provider = np.zeros((n_b, n_p, n_a), dtype=bool)
+        self._initiative_month = np.zeros((n_b, n_m), dtype=np.int32)
+        # functioning, platform, upward reports, state, principals, full cost, unit principle
+        self._county = np.zeros((n_b, 7, n_c))
+        self._fte = np.zeros((n_b, n_c, n_a))
+        self._linked = np.zeros((n_b, n_c, n_a), dtype=bool)
+        self._held = np.zeros((n_b, n_c, n_a), dtype=np.int64)
+        self._recorded = 0  # months recorded
+        self._done = 0  # months whose observables are computed; month t is copied at t - _done
+        self._lock = threading.Lock()  # the app reads values from another thread while the model steps
+        # (month, flag, county), (month, county, area, level) and (month, county) bins of the months of a
+        # block: bincount gives all counts at once
+        month = np.arange(n_b)[:, None]
+        self._flag_cell = (month * (3 * n_c) + (np.arange(3)[:, None] * n_c + model.muni_county).ravel()).ravel()
+        self._level_cell = (month[:, :, None] * n_c + model.muni_county[:, None]) * n_a + np.arange(n_a)
+        self._level_cell *= 4
+        self._level_bin = np.empty_like(self._level_cell)
+        self._county_cell = (month * n_c + model.muni_county).ravel()
         self._share_runs = _runs([c[n] for n in ("reach_any", "reach_12m", "salar_event_share")]
                                  + [c[f"adoption_{a}"] for a in AREAS] + [c[f"established_{a}"] for a in AREAS])
         self._using, self._established = slice(3, 3 + n_a), slice(3 + n_a, 3 + 2 * n_a)
-        # per county (rows 1..) and summed for the nation (row 0): the columns below, then money, then linked areas
         count_names = ["functioning_structures", "platform_leaders", "development_leaders", "upward_reports",
                        "duplication"]
-        self._totals = np.zeros((n_places, 8 + n_a))
         self._count_runs = _runs([c[n] for n in count_names])
         self._linked_runs = _runs([c[f"linked_{a}"] for a in AREAS], start=8)
         self._provider_runs = _runs([c["provider_reach"]] + [c[f"provider_reach_{a}"] for a in AREAS])
-        n_p = len(model.provider_muni)
-        self.provider_mean = self._mean_matrix(self.provider_county, n_c)
-        self._provider_any = np.zeros(n_p, dtype=bool)
-        self._provider_flags = np.zeros((n_p, 1 + n_a), dtype=bool)  # reached anywhere, then by area
-        self._provider_shares = np.zeros((n_places, 1 + n_a))
 
     @staticmethod
     def _mean_matrix(county: np.ndarray, n_counties: int) -> np.ndarray:
@@ -106,71 +131,130 @@ class Observables:
         return out
 
     def record(self, month: int) -> None:
+        """Copy this month's state that the observables are made of (computed when the block is full)."""
+        with self._lock:
+            self._copy(month, month - self._done)
+            self._recorded = month + 1
+            if self._recorded - self._done == len(self._level):
+                self._compute_recorded()
+
+    def _copy(self, month: int, t: int) -> None:
         m = self.model
-        kn = m.knowledge
-        row = self.values[month]
-        c = self.col
-        n_c = len(m.structures)
-        # shares of municipalities: exact counts by bincount for every county, summed for the nation
-        counts, shares = self._counts, self._shares
-        flags = self._flags
+        kn, s, posts = m.knowledge, m.regional, m.leader_posts
+        flags = self._flags[t]
         flags[0] = kn.reached
-        np.less(month - kn.initiative_month, 12, out=flags[1])
         flags[2] = kn.salar_event
-        counts[1:, :3] = np.bincount(self._flag_cell, weights=flags.ravel(), minlength=3 * n_c).reshape(3, n_c).T
-        by_level = np.bincount(self._level_cell + kn.level.ravel(), minlength=n_c * len(AREAS) * 4)
-        by_level = by_level.reshape(n_c, len(AREAS), 4)
-        np.add(by_level[:, :, USING], by_level[:, :, ESTABLISHED], out=counts[1:, self._using], casting="unsafe")
-        counts[1:, self._established] = by_level[:, :, ESTABLISHED]
-        np.add.reduce(counts[1:], axis=0, out=counts[0])
-        np.divide(counts, self.place_sizes[:, None], out=shares)
+        self._initiative_month[t] = kn.initiative_month
+        self._level[t] = kn.level
+        self._duplication[t] = m.duplication_muni
+        self._provider[t] = m.provider_reached
+        county = self._county[t]
+        county[0] = s.functioning()
+        county[1] = s.has_platform
+        county[2] = s.upward_reports
+        county[3] = s.state
+        county[4] = s.principals
+        county[5] = s.full_cost
+        county[6] = s.unit
+        self._fte[t] = posts.staffed_fte()
+        self._linked[t] = s.linked
+        self._held[t] = posts.held
+
+    @property
+    def values(self) -> np.ndarray:
+        """values[month, place, observable]: place 0 the nation, 1.. the counties; NaN for months not run."""
+        if self._done < self._recorded:
+            self.compute()
+        return self._values
+
+    def compute(self) -> None:
+        """Compute the observables of the months recorded and not yet computed (EBPModel.run calls it at
+        the end; reading `values` calls it, so values read during a run are complete up to the last month)."""
+        with self._lock:
+            self._compute_recorded()
+
+    def _compute_recorded(self) -> None:
+        if self._done < self._recorded:
+            self._compute(self._done, self._recorded)
+            self._done = self._recorded
+            if self._done == len(self._values):  # the last month: the copies are no longer needed
+                for name in self._COPIES:
+                    setattr(self, name, None)
+
+    def _compute(self, a: int, b: int) -> None:
+        """The observables of months a..b-1 from what was recorded."""
+        m = self.model
+        n_t, n_c, n_a, n_m = b - a, self._n_c, len(AREAS), m.n_municipalities
+        rows = self._values[a:b]  # (month, place, observable); their copies are at 0..b-a-1
+        # shares of municipalities: exact counts by bincount for every month and county, summed for the nation
+        counts = np.zeros((n_t, n_c + 1, 3 + 2 * n_a))
+        # in the last 12 months: a contact with the initiative less than 12 months before
+        np.less(np.arange(a, b, dtype=np.int32)[:, None] - self._initiative_month[:n_t], 12, out=self._flags[:n_t, 1])
+        flag_cell = self._flag_cell[:n_t * 3 * n_m]
+        by_flag = np.bincount(flag_cell, weights=self._flags[:n_t].ravel(), minlength=n_t * 3 * n_c)
+        counts[:, 1:, :3] = by_flag.reshape(n_t, 3, n_c).transpose(0, 2, 1)
+        level_cell = np.add(self._level_cell[:n_t], self._level[:n_t], out=self._level_bin[:n_t])
+        by_level = np.bincount(level_cell.ravel(), minlength=n_t * n_c * n_a * 4).reshape(n_t, n_c, n_a, 4)
+        counts[:, 1:, self._using] = by_level[..., USING] + by_level[..., ESTABLISHED]
+        counts[:, 1:, self._established] = by_level[..., ESTABLISHED]
+        counts[:, 0] = counts[:, 1:].sum(axis=1)
+        shares = counts / self.place_sizes[:, None]
         for dst, src in self._share_runs:
-            row[:, dst] = shares[:, src]
-        n_a = len(AREAS)  # the means as np.mean takes them: the sum along the row, then divided by the count
-        np.divide(np.add.reduce(shares[:, self._using], axis=1), n_a, out=row[:, c["adoption_mean"]])
-        np.divide(np.add.reduce(shares[:, self._established], axis=1), n_a, out=row[:, c["established_mean"]])
+            rows[:, :, dst] = shares[:, :, src]
+        c = self.col  # the means as np.mean takes them: the sum along the row, then divided by the count
+        np.divide(np.add.reduce(shares[:, :, self._using], axis=2), n_a, out=rows[:, :, c["adoption_mean"]])
+        np.divide(np.add.reduce(shares[:, :, self._established], axis=2), n_a, out=rows[:, :, c["established_mean"]])
         if len(m.provider_muni):
-            reached = m.provider_reached
-            flags = self._provider_flags
-            anywhere = self._provider_any
-            anywhere[:] = reached[:, 0]
-            for a in range(1, reached.shape[1]):  # faster than reached.any(axis=1) over so short an axis
-                anywhere |= reached[:, a]
-            flags[:, 0] = anywhere
-            flags[:, 1:] = reached
-            prov = self.provider_mean @ flags.astype(float)
-            for dst, src in self._provider_runs:
-                row[:, dst] = prov[:, src]
+            self._provider_shares(a, b, rows)
         # counts and money: per county, summed for the nation
-        s, posts = m.regional, m.leader_posts
-        totals = self._totals
-        per_county = totals[1:]
-        per_county[:, 0] = s.functioning()
-        per_county[:, 1] = s.has_platform
-        per_county[:, 2] = posts.staffed_fte().sum(axis=1)
-        per_county[:, 3] = s.upward_reports
-        per_county[:, 4] = np.bincount(m.muni_county, weights=m.duplication_muni, minlength=n_c)
-        np.divide(s.state, 12.0, out=per_county[:, 5])
-        np.divide(s.principals, 12.0, out=per_county[:, 6])
-        np.divide(s.full_cost, 12.0, out=per_county[:, 7])
-        np.logical_and(s.linked, posts.held > 0, out=per_county[:, 8:], casting="unsafe")
-        np.add.reduce(per_county, axis=0, out=totals[0])
+        totals = np.zeros((n_t, n_c + 1, 8 + n_a))
+        per_county = totals[:, 1:]
+        county = self._county[:n_t]
+        per_county[:, :, 0] = county[:, 0]
+        per_county[:, :, 1] = county[:, 1]
+        per_county[:, :, 2] = self._fte[:n_t].sum(axis=2)
+        per_county[:, :, 3] = county[:, 2]
+        per_county[:, :, 4] = np.bincount(self._county_cell[:n_t * n_m], weights=self._duplication[:n_t].ravel(),
+                                          minlength=n_t * n_c).reshape(n_t, n_c)
+        np.divide(county[:, 3:6].transpose(0, 2, 1), 12.0, out=per_county[:, :, 5:8])
+        np.logical_and(self._linked[:n_t], self._held[:n_t] > 0, out=per_county[:, :, 8:], casting="unsafe")
+        np.add.reduce(per_county, axis=1, out=totals[:, 0])
         for dst, src in self._count_runs + self._linked_runs:
-            row[:, dst] = totals[:, src]
-        unit = row[:, c["unit_principle"]]
-        unit[1:] = s.unit
-        unit[0] = s.unit.sum()
-        state, principals, full = totals[:, 5], totals[:, 6], totals[:, 7]
-        row[:, c["state_spending"]] = state
-        row[:, c["principal_spending"]] = principals
-        share = row[:, c["principal_cost_share"]]
+            rows[:, :, dst] = totals[:, :, src]
+        unit = rows[:, :, c["unit_principle"]]
+        unit[:, 1:] = county[:, 6]
+        unit[:, 0] = county[:, 6].sum(axis=1)
+        state, principals, full = totals[:, :, 5], totals[:, :, 6], totals[:, :, 7]
+        rows[:, :, c["state_spending"]] = state
+        rows[:, :, c["principal_spending"]] = principals
+        share = rows[:, :, c["principal_cost_share"]]
         share.fill(np.nan)
         np.divide(principals, full, out=share, where=full > 0)
-        self.cumulative_spending += state + principals
-        n_reached = counts[:, 0]
-        per_reached = row[:, c["cost_per_reached"]]
+        # cumulative spending: added month by month, in order, from where the last computation left it
+        spent = np.empty((n_t + 1, n_c + 1))
+        spent[0] = self.cumulative_spending
+        np.add(state, principals, out=spent[1:])
+        np.add.accumulate(spent, axis=0, out=spent)
+        self.cumulative_spending = spent[-1].copy()
+        n_reached = counts[:, :, 0]
+        per_reached = rows[:, :, c["cost_per_reached"]]
         per_reached.fill(np.nan)
-        np.divide(self.cumulative_spending, n_reached, out=per_reached, where=n_reached > 0)
+        np.divide(spent[1:], n_reached, out=per_reached, where=n_reached > 0)
+
+    def _provider_shares(self, a: int, b: int, rows: np.ndarray) -> None:
+        """Shares of providers reached, anywhere and by area: the county-average matrix times each month's
+        flags (a stacked matmul makes one matrix product per month, the same product as month by month)."""
+        reached = self._provider[:b - a]
+        flags = np.empty(reached.shape[:2] + (1 + reached.shape[2],), dtype=bool)  # anywhere, then by area
+        anywhere = flags[:, :, 0]
+        np.copyto(anywhere, reached[:, :, 0])
+        for k in range(reached.shape[2]):  # column by column: faster than over so short an axis
+            flags[:, :, 1 + k] = reached[:, :, k]
+            if k:
+                anywhere |= reached[:, :, k]
+        prov = np.matmul(self.provider_mean, flags.astype(float))
+        for dst, src in self._provider_runs:
+            rows[:, :, dst] = prov[:, :, src]
 
     def table(self) -> pd.DataFrame:
         """Tidy table: date, county ('national' or the county's name), observable, value."""

@@ -75,6 +75,21 @@ def test_same_seed_same_results_and_different_seeds_differ():
     assert not np.array_equal(a, c, equal_nan=True)
 
 
+def test_observables_read_while_the_model_steps_are_those_of_a_whole_run():
+    """The observables are computed from monthly copies in blocks of months; read during a run (as the app
+    does, at any month, across block ends) they are complete so far and the same numbers as a whole run's."""
+    whole = EBPModel(seed=5).run().observables.values
+    m = EBPModel(seed=5)
+    reads = {1, 2, 20, 21, 22, 60, 100}
+    while m.running and m.steps < m.n_months:
+        m.step()
+        if m.steps in reads:
+            v = m.observables.values
+            assert np.array_equal(v[:m.steps], whole[:m.steps], equal_nan=True)
+            assert np.isnan(v[m.steps:]).all()  # months not run yet
+    assert np.array_equal(m.observables.values, whole, equal_nan=True)
+
+
 def test_changing_one_county_leaves_the_others_draws_alone():
     """Named random streams: a change in Skåne does not reshuffle any other county's history."""
     base = EBPModel(seed=4).run().results()
