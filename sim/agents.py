@@ -121,7 +121,7 @@ class University(mesa.Agent):
         universities with a social-work programme (at most two count), or a neighbour's at a reduced rate
         where it has none; only in the areas of social-work education."""
         p = model.p["university"]
-        year = model.__dict__.setdefault("_university_year", [])  # the months of the year still to come
+        year = model.university_year  # the months of the year still to come
         if not year:  # a year's uniforms at once: the same numbers as a draw a month (no other process uses
             # the stream), made into contacts in a few operations for the whole year
             u = model.streams("university").random((12, 2, model.n_municipalities, len(AREAS)))
@@ -159,14 +159,14 @@ class University(mesa.Agent):
         """Per municipality and area (as `expose` takes it): the county's universities are linked to the
         structure. Kept until a university is linked."""
         flags = [x.linked for x in model.universities]
-        kept = model.__dict__.get("_university_linked")
+        kept = model.university_linked
         if kept is None or kept[0] != flags:
             linked = np.zeros(len(model.structures), dtype=bool)
             linked[[x.structure.index for x in model.universities if x.linked]] = True
             linked = per_municipality(linked)  # every county has municipalities
             if not isinstance(linked, bool):  # per (municipality, area): cheaper in expose than broadcasting
                 linked = np.repeat(linked[model.muni_county], len(AREAS)).reshape(model.knowledge.level.shape)
-            kept = model.__dict__["_university_linked"] = (flags, linked)
+            kept = model.university_linked = (flags, linked)
         return kept[1]
 
 
@@ -191,7 +191,7 @@ class NationalKnowledgeCentre(mesa.Agent):
         structures (by default) or through them; guidance past them duplicates recent regional support and
         takes the structures' staff time, and experience reported up makes all guidance more relevant."""
         m, p = model, model.p["centres"]
-        g = Guidance.of(m)
+        g = m.guidance
         n_c, n_m = g.n_centres, m.n_municipalities
         rng = g.rng
         drawn = rng.random(n_c) < g.chance
@@ -240,13 +240,6 @@ class NationalKnowledgeCentre(mesa.Agent):
 
 class Guidance:
     """What national guidance needs month by month that is fixed for a run or changes only with the year."""
-
-    @staticmethod
-    def of(model) -> "Guidance":
-        g = model.__dict__.get("_guidance")
-        if g is None:
-            g = model.__dict__["_guidance"] = Guidance(model)
-        return g
 
     def __init__(self, model):
         self.model = model

@@ -17,6 +17,7 @@ from mesa.time import Priority
 
 from .agents import (
     CountyCouncil,
+    Guidance,
     Municipality,
     NationalCoordination,
     NationalKnowledgeCentre,
@@ -164,6 +165,9 @@ class EBPModel(mesa.Model):
         for k, centre in enumerate(self.centres):
             self.centre_areas[k, centre.areas] = 1.0
         self.centre_founded = np.array([centre.founded or 0 for centre in self.centres])
+        self.guidance = Guidance(self)  # what national guidance needs that is fixed for a run or a year
+        self.university_year: list[tuple] = []  # a year's university contacts, drawn at once, month by month
+        self.university_linked = None  # (which universities are linked, the mask expose takes), kept
         # private providers in proportion to population (parameter providers.per_10k_inhabitants)
         per = self.p["providers"]["per_10k_inhabitants"]
         counts = np.maximum(0, np.rint(c.muni_population * per / 10_000)).astype(int)
