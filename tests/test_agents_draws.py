@@ -5,7 +5,7 @@ its contact counts would have done."""
 import numpy as np
 
 from sim import EBPModel
-from sim.agents import Guidance, University, per_municipality
+from sim.agents import University, per_municipality
 from sim.knowledge import expose_counts
 from sim.parameters import AREAS
 
@@ -59,7 +59,7 @@ def test_one_publishing_centre_exposed_as_yes_no_is_what_its_counts_do():
     row = np.array([next(k for k, c in enumerate(centres) if len(c.areas) > 1 and c.areas != centres[0].areas)])
     reached = np.random.default_rng(4).random((1, models[0].n_municipalities)) < 0.3
     uptake = np.array([0.02, 0.03, 0.025, 0.02, 0.04])
-    g = Guidance.of(models[0])
+    g = models[0].guidance
     g.expose(reached, row, uptake=uptake, initiative=False)
     kn = models[1].knowledge
     expose_counts(kn, np.matmul(reached.T, models[1].centre_areas[row].astype(np.int64)), uptake=uptake,
@@ -74,9 +74,9 @@ def test_one_publishing_centre_exposed_as_yes_no_is_what_its_counts_do():
 
 def test_only_centres_that_exist_and_work_in_an_area_publish():
     m = EBPModel(seed=1)
-    can = Guidance.of(m).can_publish(2012)
+    can = m.guidance.can_publish(2012)
     founded = {c.key: c.founded for c in m.centres}
     assert not can[[c.key for c in m.centres].index("sbu")] and founded["sbu"] > 2012
     assert can[[c.key for c in m.centres].index("ims")]
-    assert Guidance.of(m).can_publish(2016)[[c.key for c in m.centres].index("sbu")]
+    assert m.guidance.can_publish(2016)[[c.key for c in m.centres].index("sbu")]
 
