@@ -140,4 +140,4 @@ def _painter_init(parent: int) -> None:
     from .results import lay_out_ahead
 
     worker_init(parent)
-    lay_out_ahead()  # while the model runs
+    lay_out_ahead()  # if the server did not (``ready.py``; a server started by other work): while the model runs

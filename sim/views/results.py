@@ -237,7 +237,7 @@ def _by_county(data, obs, dates, pl, arrays, reps, col, styles, order, n_min, ou
 
 
 COUNTY_COLUMNS = 6
-_LAID_OUT: list = []  # a county figure laid out ahead (a painter does it while the model runs)
+_LAID_OUT: list = []  # a county figure laid out ahead (by the painters' server while the model runs)
 
 
 def lay_out_counties(counties: list[str]) -> tuple:
@@ -255,8 +255,10 @@ def lay_out_counties(counties: list[str]) -> tuple:
 
 
 def lay_out_ahead() -> None:
-    """In a painter, before the figures come: one county figure laid out (the first figures given out are
-    the county panels, one to each painter)."""
+    """Before the figures come, one county figure laid out, unless one is waiting: in the painters' server,
+    so that every painter forked from it has one (the first figures given out are the county panels, one to
+    each painter)."""
     from ..experiments.summaries import places
 
-    _LAID_OUT.append(lay_out_counties(places()[1:]))
+    if not _LAID_OUT:
+        _LAID_OUT.append(lay_out_counties(places()[1:]))
