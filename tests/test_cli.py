@@ -74,4 +74,5 @@ def test_mesa_imported_by_a_run_names_its_loggers_as_mesa_does():
     own, ours = (subprocess.run([sys.executable, "-c", probe.format(extra)], capture_output=True, text=True, cwd=ROOT)
                  for extra in ("", "\nfrom sim.experiments.mesa_import import import_mesa; import_mesa()"))
     assert own.returncode == ours.returncode == 0, own.stderr + ours.stderr
-    assert ours.stdout == own.stdout and "MESA.mesa.model ['MESA', 'MESA.mesa'" in own.stdout and "['Model'] inspect inspect" in own.stdout
+    assert ours.stdout == own.stdout
+    assert "MESA.mesa.model ['MESA', 'MESA.mesa'" in own.stdout and "['Model'] inspect inspect" in own.stdout

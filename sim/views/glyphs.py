@@ -1,11 +1,12 @@
-"""Text drawn in a third of the time, with the same pixels.
+"""Text drawn faster, with the same pixels.
 
 matplotlib 3.11's Agg renderer draws a text glyph by glyph and sets the font size again before every glyph.
 Setting a TrueType font's size makes FreeType run the font's size program (hinting bytecode) again at the
-next glyph, so most of a text's cost is that program, once per letter: about half of drawing a figure of
-ours. `RendererAgg._draw_text_glyphs_and_boxes` is replaced by the same loop that sets the size only when
-the font or the size changes; every glyph gets the same size, transform and load flags as before, so the
-images are byte-identical (the plot tests compare them).
+next glyph, so most of the loop's cost is that program, once per letter. `RendererAgg._draw_text_glyphs_and_boxes`
+is replaced by the same loop that sets the size only when the font or the size changes: it takes about 40 %
+of the time (the text of a figure of ours, about a quarter less; the figure, about a tenth). Every glyph gets
+the same size, transform and load flags as before, so the images are byte-identical (a plot test compares
+them with matplotlib's own loop).
 
 Only for the matplotlib versions whose loop this is (3.11): any other keeps its own.
 """

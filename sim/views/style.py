@@ -39,7 +39,7 @@ def save_figure(fig, path: Path, dpi: int = 110, tight: bool = True) -> Path:
     if tight:
         fig.tight_layout()
         # tight_layout leaves a placeholder layout engine, for which savefig lays the figure out again in a
-        # whole draw without output before the real one (a fifth of the figure's cost); the layout is done
+        # whole draw without output before the real one (a seventh of the figure's cost); the layout is done
         fig.set_layout_engine(None)
     fig.savefig(path, dpi=dpi, pil_kwargs={"compress_level": 1})
     plt.close(fig)
