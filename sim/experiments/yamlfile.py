@@ -164,13 +164,14 @@ def _cached(text: str):
     """What `load(text)` gave before, or None."""
     try:
         value = marshal.loads(_cache_path(text).read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
+    except (OSError, ValueError, EOFError, TypeError, RuntimeError):  # RuntimeError: no home folder
         return None
     return value if _plain(value) else None
 
 
 def _keep(text: str, value) -> None:
     """Keep what `load(text)` gave, if it can be kept (plain values; a writable cache folder)."""
+    tmp = None
     try:
         if not _plain(value):
             return
@@ -179,8 +180,9 @@ def _keep(text: str, value) -> None:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
         tmp.write_bytes(marshal.dumps(value))
         os.replace(tmp, path)  # a reader sees the whole entry or none
-    except (OSError, ValueError):
-        pass
+    except (OSError, ValueError, RuntimeError):
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 def load_cached(text: str):
