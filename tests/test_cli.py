@@ -61,3 +61,18 @@ def test_bad_options_are_refused(tmp_path):
     assert res.returncode == 2 and "--replicates" in res.stderr and not (tmp_path / "r").exists()
     res = run(str(tmp_path / "missing.yaml"))
     assert res.returncode == 2 and "no such file" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_mesa_imported_by_a_run_names_its_loggers_as_mesa_does():
+    """sim/experiments/mesa_import.py answers Mesa's stack inspection from the frames themselves while Mesa
+    is imported: the same logger and class names as Mesa's own import, and `inspect` untouched afterwards."""
+    probe = ("import inspect, logging, sys{}\n"
+             "import mesa.model as m\n"
+             "names = sorted(k for k in logging.Logger.manager.loggerDict if k.startswith('MESA'))\n"
+             "cls = [c.cell_contents for c in m.Model.__init__.__closure__ if isinstance(c.cell_contents, str)]\n"
+             "print(m._mesa_logger.name, names, cls, inspect.stack.__module__, inspect.getmodule.__module__)")
+    own, ours = (subprocess.run([sys.executable, "-c", probe.format(extra)], capture_output=True, text=True, cwd=ROOT)
+                 for extra in ("", "\nfrom sim.experiments.mesa_import import import_mesa; import_mesa()"))
+    assert own.returncode == ours.returncode == 0, own.stderr + ours.stderr
+    assert ours.stdout == own.stdout
+    assert "MESA.mesa.model ['MESA', 'MESA.mesa'" in own.stdout and "['Model'] inspect inspect" in own.stdout

@@ -139,3 +139,43 @@ def test_bad_scenario_writes_nothing(tmp_path):
                          capture_output=True, text=True)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert not out.exists()
+
+
+def test_a_large_yaml_file_read_again_comes_from_the_cache_and_refusals_stay(tmp_path, monkeypatch):
+    """sim/experiments/yamlfile.py keeps what it made of a large file (the calibrated parameter file): read
+    again, the same value without parsing; a damaged cache entry is ignored; a refused file is refused again."""
+    from sim.experiments import yamlfile
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    text = (ROOT / "calibration" / "calibrated.yaml").read_text(encoding="utf-8")
+    assert len(text) >= yamlfile.CACHE_FROM
+    parsed = yamlfile.load(text)
+    assert yamlfile.load_cached(text) == parsed  # parsed, and kept
+    (entry,) = (tmp_path / "cache" / "ebpsim" / "yaml").glob("*.marshal")
+    real = yamlfile.load
+    monkeypatch.setattr(yamlfile, "load", lambda t: pytest.fail("parsed again"))
+    assert yamlfile.load_cached(text) == parsed
+    entry.write_bytes(b"\x00damaged")
+    monkeypatch.setattr(yamlfile, "load", real)
+    assert yamlfile.load_cached(text) == parsed
+    bad = text + "seed: 1\n"  # the file's own `seed:` given twice
+    for _ in range(2):
+        with pytest.raises(yamlfile.StrictLoadError, match="'seed' appears twice"):
+            yamlfile.load_cached(bad)
+
+
+def test_a_bad_posterior_draw_is_named_by_its_place(tmp_path):
+    """Each draw of a calibrated parameter file is checked against the parameters (posterior.load_draws):
+    an unknown key, a value out of its range, a value where a section is expected, named by draw and key."""
+    import yaml
+
+    ok = {"weight": 1.0, "params": {"providers": {"pass_on_rate": 0.1}, "salar": {"attend_prob": {"information": 0.3}}}}
+    for bad, where in (({"providers": {"nope": 1}}, "draws[1].params.providers.nope"),
+                       ({"providers": {"pass_on_rate": 7.0}}, "draws[1].params.providers.pass_on_rate"),
+                       ({"salar": {"attend_prob": 0.3}}, "draws[1].params.salar.attend_prob"),
+                       ({"nope": {"x": 1}}, "draws[1].params.nope")):
+        (tmp_path / "cal.yaml").write_text(yaml.safe_dump({"draws": [ok, {"weight": 1.0, "params": bad}]}))
+        msg = error_of(tmp_path, GOOD + "calibration: cal.yaml\n")
+        assert where in msg and "cal.yaml" in msg, msg
+    (tmp_path / "cal.yaml").write_text(yaml.safe_dump({"draws": [ok, ok]}))
+    assert len(load(write(tmp_path, GOOD + "calibration: cal.yaml\n")).draws) == 2

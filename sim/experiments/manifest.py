@@ -11,6 +11,7 @@ import platform
 import subprocess
 import sys
 from datetime import datetime
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -19,6 +20,7 @@ PACKAGES = ("ebpsim", "mesa", "numpy", "scipy", "pandas", "matplotlib", "network
             "distributed")
 
 
+@cache  # one process runs one revision: a run writes its manifest two or three times
 def code_revision() -> str:
     try:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
@@ -30,6 +32,11 @@ def code_revision() -> str:
 
 
 def package_versions() -> dict:
+    return dict(_package_versions())
+
+
+@cache
+def _package_versions() -> dict:
     out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:

@@ -61,12 +61,21 @@ def load_draws(file, calibration: str, path: Path | None = None) -> list[dict]:
         raise ScenarioError(path, "draws", _NOTHING, "a list of draws: [{weight: a number >= 0, params: {...}}]")
     if not sum(d["weight"] for d in draws) > 0:
         raise ScenarioError(path, "draws", _NOTHING, "draws of which at least one has a weight above 0")
+    base = defaults()
     for i, d in enumerate(draws):
         try:
-            merge(defaults(), d["params"])
+            merge(_mentioned(base, d["params"]), d["params"])
         except ParameterError as e:
             raise ScenarioError(path, f"draws[{i}].params.{e.path}", e.value, e.allowed) from None
     return draws
+
+
+def _mentioned(base: dict, overrides: dict) -> dict:
+    """The part of `base` that `overrides` names, for checking the overrides with `merge` (which copies its
+    base whole, and checks against the parameters' specification, not the base): merging 200 posterior draws
+    into the whole defaults was a tenth of a second of every run."""
+    return {k: _mentioned(base[k], v) if isinstance(v, dict) and isinstance(base[k], dict) else base[k]
+            for k, v in overrides.items() if k in base}
 
 
 def draws_hash(draws: list[dict]) -> str:

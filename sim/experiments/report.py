@@ -43,8 +43,14 @@ def _replicates(store, variant) -> np.ndarray:
 
 
 def _atomic_csv(df: pd.DataFrame, path: Path) -> None:
+    """`df` as CSV, numbers to 6 significant digits (NaN as an empty cell). The numbers are formatted here,
+    column by column: pandas' `float_format` calls a Python function per value, most of the table's cost."""
+    text = df.copy(deep=False)
+    for c in df.columns:
+        if df[c].dtype.kind == "f":
+            text[c] = np.array(["" if v != v else "%.6g" % v for v in df[c].to_numpy().tolist()], dtype=object)
     with _atomic(path) as tmp:
-        df.to_csv(tmp, index=False, float_format="%.6g")
+        text.to_csv(tmp, index=False)
 
 
 @contextmanager
@@ -138,9 +144,13 @@ def _write_parquet(store, reps, dates, pl, names, n_p: int, tmp: Path) -> None:
 
     sc = store.scenario
     n_t, n_o = len(dates), len(names)
+
+    def repeated(values, codes):  # a dictionary column from its codes: no string per row is made
+        return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(list(values)))
+
     date_col = pa.array(np.repeat(dates.values.astype("datetime64[ms]"), n_p * n_o))
-    county_col = pa.array(np.tile(np.repeat(pl[:n_p], n_o), n_t)).dictionary_encode()
-    obs_col = pa.array(np.tile(names, n_t * n_p)).dictionary_encode()
+    county_col = repeated(pl[:n_p], np.tile(np.repeat(np.arange(n_p), n_o), n_t))
+    obs_col = repeated(names, np.tile(np.arange(n_o), n_t * n_p))
     schema = pa.schema([("variant", pa.dictionary(pa.int32(), pa.string())), ("replicate", pa.int32()),
                         ("date", pa.timestamp("ms")), ("county", county_col.type), ("observable", obs_col.type),
                         ("value", pa.float32())])
@@ -151,7 +161,7 @@ def _write_parquet(store, reps, dates, pl, names, n_p: int, tmp: Path) -> None:
                 vals = np.asarray(arr[r][:, :n_p, :]).reshape(-1)
                 n = len(vals)
                 table = pa.table({
-                    "variant": pa.array([v] * n).dictionary_encode(),
+                    "variant": repeated([v], np.zeros(n, dtype=np.int32)),
                     "replicate": pa.array(np.full(n, r, dtype=np.int32)),
                     "date": date_col, "county": county_col, "observable": obs_col,
                     "value": pa.array(vals, type=pa.float32()),
@@ -182,14 +192,12 @@ def comparison_text(scenario, summary: pd.DataFrame, comparison: pd.DataFrame,
     n = int(nat["n"].min()) if len(nat) else 0
     lines = [f"Scenario '{scenario.name}' at {end} (national; mean [5th-95th percentile] over {n} replicates)",
              parameters_line(scenario), ""]
-    lines += _table(observables, list(scenario.variants), 26,
-                    lambda obs, v: nat[(nat["variant"] == v) & (nat["observable"] == obs)], signed=False)
+    lines += _table(observables, list(scenario.variants), 26, _cells(nat, "variant"), signed=False)
     if len(cmp_):
         lines += ["", f"Paired difference from the reference '{scenario.reference}' (mean [90 % interval]; "
                       "pp = percentage points):", ""]
         others = [v for v in scenario.variants if v != scenario.reference]
-        lines += _table(observables, others, 26,
-                        lambda obs, v: cmp_[(cmp_["variant"] == v) & (cmp_["observable"] == obs)], signed=True)
+        lines += _table(observables, others, 26, _cells(cmp_, "variant"), signed=True)
     warning = few_replicates_warning(n)
     return "\n".join(lines + (["", warning] if warning else []))
 
@@ -207,14 +215,14 @@ def course_text(scenario, summary: pd.DataFrame, observables) -> str:
     n = int(nat["n"].min()) if len(nat) else 0
     lines = [f"Scenario '{scenario.name}' (national, end of year; mean [5th-95th percentile] over {n} replicates)",
              parameters_line(scenario), ""]
-    lines += _table(observables, wanted, 22, lambda obs, d: nat[(nat["date"] == d) & (nat["observable"] == obs)],
-                    signed=False, header=lambda d: d[:4])
+    lines += _table(observables, wanted, 22, _cells(nat, "date"), signed=False, header=lambda d: d[:4])
     warning = few_replicates_warning(n)
     return "\n".join(lines + (["", warning] if warning else []))
 
 
-def _table(rows, columns, width, cell, signed, header=lambda c: c[:24]) -> list[str]:
-    """Fixed-width text table: one row per observable (in words, with its unit), one column per variant or year."""
+def _table(rows, columns, width, cell: dict, signed, header=lambda c: c[:24]) -> list[str]:
+    """Fixed-width text table: one row per observable (in words, with its unit), one column per variant or year;
+    `cell` maps (observable, column) to (mean, p5, p95) (`_cells`), a missing cell shows '-'."""
     from ..views.labels import label, unit_text  # words and units only: no plotting library
 
     names = {obs: f"{label(obs)} ({unit_text(obs, difference=signed)})" for obs in rows}
@@ -224,15 +232,23 @@ def _table(rows, columns, width, cell, signed, header=lambda c: c[:24]) -> list[
         name = names[obs] if len(names[obs]) < w0 else names[obs][: w0 - 2] + "…"
         line = f"{name:<{w0}}"
         for c in columns:
-            r = cell(obs, c)
-            line += f"{_fmt(obs, r, signed):>{width}}" if len(r) else f"{'-':>{width}}"
+            r = cell.get((obs, c))
+            line += f"{_fmt(obs, r, signed):>{width}}" if r is not None else f"{'-':>{width}}"
         lines.append(line)
     lines.append(f"(rows as named in summary.csv and comparison.csv: {', '.join(rows)})")
     return lines
 
 
-def _fmt(obs: str, r: pd.DataFrame, signed=False) -> str:
+def _cells(rows: pd.DataFrame, column: str) -> dict:
+    """(observable, value of `column`) -> (mean, p5, p95) of the first such row: the cells of a `_table`."""
+    out = {}
+    for key, m, lo, hi in zip(zip(rows["observable"], rows[column]), rows["mean"], rows["p5"], rows["p95"]):
+        out.setdefault(key, (float(m), float(lo), float(hi)))
+    return out
+
+
+def _fmt(obs: str, r: tuple, signed=False) -> str:
     from ..views.labels import value_text
 
-    m, lo, hi = (float(r[c].iloc[0]) for c in ("mean", "p5", "p95"))
+    m, lo, hi = r
     return f"{value_text(obs, m, signed)} [{value_text(obs, lo, signed)}, {value_text(obs, hi, signed)}]"

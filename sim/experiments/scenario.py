@@ -32,9 +32,16 @@ from pathlib import Path
 from typing import Any
 
 
-from ..country import read_csv
 from ..parameters import AREAS, CHANNELS, COUNTY_KEYS, SPEC, Param, ParameterError, check_value, defaults, merge
 from .yamlfile import read_strict
+
+
+def read_csv(name: str) -> list[dict]:
+    """A data file of the model (``sim.country.read_csv``), imported when first read: the command line reads
+    this module before it starts its painters, and the country module would load numpy first."""
+    from ..country import read_csv as read
+
+    return read(name)
 
 TOP_KEYS = {"name": "a short name (letters, digits, _ and -)", "description": "text", "period": "{start, end}",
             "seed": "a whole number >= 0", "replicates": "a whole number >= 1", "base": "parameter overrides",

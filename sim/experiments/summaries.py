@@ -1,13 +1,10 @@
 """What is read from an ensemble's run arrays and how it is summarised over replicates: one place at a
 time, mean and percentiles; which observables the tables and plots show. Used by the tables
 (``report.py``) and the plots (``sim/views/results.py``); numpy only, so a process that draws does not load
-pandas."""
+pandas. Nothing is imported before it is used (numpy, the country's data): the command line reads this
+module before it starts the painters."""
 
 from __future__ import annotations
-
-import numpy as np
-
-from ..country import read_csv
 
 # below this many replicates a 5th-95th percentile band is little more than the smallest and largest value
 # (the 5th percentile of 19 values interpolates between the two smallest); plots and the console say so
@@ -19,6 +16,8 @@ KEY_OBSERVABLES = ("reach_any", "salar_event_share", "adoption_mean", "establish
 
 def places() -> list[str]:
     """The places of the run arrays, in order: "national", then the counties by code."""
+    from ..country import read_csv
+
     return ["national"] + [c["county"] for c in sorted(read_csv("counties.csv"), key=lambda r: r["code"])]
 
 
@@ -27,6 +26,8 @@ def read_place(arr: np.ndarray, reps, place: int, observable=slice(None)) -> np.
 
     Slices the place first, so only that part of the on-disk array is read: indexing the replicates
     first would copy the whole ensemble into memory."""
+    import numpy as np
+
     return np.asarray(arr[:, :, place, observable][reps], dtype=float)
 
 
@@ -35,6 +36,8 @@ def nanpercentile(a: np.ndarray, q: float) -> np.ndarray:
 
     numpy's own calls a Python function per column (apply_along_axis): seconds for the summary of a
     national ensemble. NaN where a column has no value."""
+    import numpy as np
+
     a = np.asarray(a, dtype=float)
     s = np.sort(a, axis=0)  # NaN sorts last
     n = (~np.isnan(a)).sum(axis=0)

@@ -12,7 +12,10 @@ Errors are `StrictLoadError` (a ``yaml.YAMLError``) with the 1-based line.
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import math
+import os
 from pathlib import Path
 
 import yaml
@@ -135,6 +138,64 @@ def load(text: str):
     return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader constructs safely
 
 
+# A large file read before is not parsed again: what `load` made of it is kept in the user's cache, under the
+# SHA-256 of its text and of this module's (so a change to the checks above reads every file afresh). The
+# calibrated parameter file a default run reads is 100 kB: parsing and checking it is a twentieth of a run.
+CACHE_FROM = 32_000  # characters; smaller files are parsed each time (they are quick)
+
+
+def _cache_path(text: str) -> Path:
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update(text.encode("utf-8", "surrogatepass"))
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "ebpsim" / "yaml" / f"{h.hexdigest()}.marshal"
+
+
+def _plain(value) -> bool:
+    """Whether `value` is made only of what a YAML document gives (a damaged cache entry is not)."""
+    if isinstance(value, dict):
+        return all(_plain(k) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _cached(text: str):
+    """What `load(text)` gave before, or None."""
+    try:
+        value = marshal.loads(_cache_path(text).read_bytes())
+    except (OSError, ValueError, EOFError, TypeError, RuntimeError):  # RuntimeError: no home folder
+        return None
+    return value if _plain(value) else None
+
+
+def _keep(text: str, value) -> None:
+    """Keep what `load(text)` gave, if it can be kept (plain values; a writable cache folder)."""
+    tmp = None
+    try:
+        if not _plain(value):
+            return
+        path = _cache_path(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        tmp.write_bytes(marshal.dumps(value))
+        os.replace(tmp, path)  # a reader sees the whole entry or none
+    except (OSError, ValueError, RuntimeError):
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+
+def load_cached(text: str):
+    """`load(text)`, from the cache for a large text read before."""
+    if len(text) < CACHE_FROM:
+        return load(text)
+    value = _cached(text)
+    if value is None:
+        value = load(text)
+        _keep(text, value)
+    return value
+
+
 def read_strict(path, what: str, fail):
     """Read the YAML file `path` strictly. Any problem calls ``fail(file, where, allowed)``, which raises
     the caller's error: a missing, unreadable, binary or empty-named file, a folder, bad YAML."""
@@ -152,7 +213,7 @@ def read_strict(path, what: str, fail):
     except OSError as e:
         fail(path, "", f"a readable {what} ({e.strerror})")
     try:
-        return load(text)
+        return load_cached(text)
     except StrictLoadError as e:
         fail(path, f"line {e.line}" if e.line else "", e.problem)
     except yaml.MarkedYAMLError as e:

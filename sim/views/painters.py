@@ -4,8 +4,8 @@ drawn at once on every core, beside the tables.
 
 `Painters(n)` starts a fork server that imports the plotting modules (and nothing of the model: it is ready
 in about a second) and forks the n painters from it, and `draw(PlotData)` hands them the figures, the
-slowest first. This module imports no plotting library, pandas or the model: the command line imports it
-before the model.
+slowest first. This module imports no plotting library, pandas, numpy or the model: the command line
+imports it, and starts the server, before anything else.
 
 Each figure is drawn whole by one process, from the run arrays on disk, so the files are the same whichever
 process drew them.
@@ -19,8 +19,6 @@ import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from ..experiments.summaries import KEY_OBSERVABLES
 
@@ -44,6 +42,8 @@ class PlotData:
 
     @classmethod
     def of(cls, store, reps, dates, places, names) -> PlotData:
+        import numpy as np
+
         sc = store.scenario
         return cls(sc.name, tuple(sc.variants), sc.reference, Path(store.folder),
                    {v: store.path(v) for v in sc.variants}, dict(reps), np.asarray(dates, dtype="datetime64[ns]"),
@@ -51,6 +51,8 @@ class PlotData:
 
     def array(self, variant) -> np.ndarray:
         """The variant's run array, memory-mapped (only what a figure reads is read)."""
+        import numpy as np
+
         return np.load(self.arrays[variant], mmap_mode="r")
 
 
@@ -140,4 +142,4 @@ def _painter_init(parent: int) -> None:
     from .results import lay_out_ahead
 
     worker_init(parent)
-    lay_out_ahead()  # while the model runs
+    lay_out_ahead()  # if the server did not (``ready.py``; a server started by other work): while the model runs

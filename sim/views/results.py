@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 
-from ..experiments.summaries import MIN_REPLICATES_FOR_BAND, nanpercentile, read_place  # noqa: E402
+from ..experiments.summaries import KEY_OBSERVABLES, MIN_REPLICATES_FOR_BAND, nanpercentile, read_place  # noqa: E402
 from .labels import axis_label, is_share, label  # noqa: E402
 from .painters import BY_COUNTY, Painters, PlotData, figures  # noqa: E402, F401 - BY_COUNTY read from here too
 from .style import PALETTE, percent_axis, save_figure, year_axis  # noqa: E402
@@ -149,7 +149,7 @@ def _draw(data: PlotData, dates, kind, obs) -> Path:
     if kind == "difference":
         others = [v for v in data.variants if v != ref and len(reps[v])]
         return _difference_plot(data, obs, dates, vals, reps, others, styles, out_dir)
-    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    fig, ax = blank_figure()
     for v in order:
         if v in vals:
             _band(ax, dates, vals[v], styles[v])
@@ -172,7 +172,7 @@ def paired_differences(vals: dict, reps: dict, variant, reference) -> np.ndarray
 
 
 def _difference_plot(data, obs, dates, vals, reps, others, styles, out_dir) -> Path:
-    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    fig, ax = blank_figure()
     ax.axhline(0, color=REFERENCE_COLOUR, lw=1.4, zorder=2, label=f"no difference from {data.reference}")
     n = None
     for v in others:
@@ -237,7 +237,7 @@ def _by_county(data, obs, dates, pl, arrays, reps, col, styles, order, n_min, ou
 
 
 COUNTY_COLUMNS = 6
-_LAID_OUT: list = []  # a county figure laid out ahead (a painter does it while the model runs)
+_LAID_OUT: list = []  # a county figure laid out ahead (by the painters' server while the model runs)
 
 
 def lay_out_counties(counties: list[str]) -> tuple:
@@ -254,9 +254,21 @@ def lay_out_counties(counties: list[str]) -> tuple:
     return fig, axes, list(counties)
 
 
+_BLANK: list = []  # empty figures of one panel, made ahead like the county figure
+
+
+def blank_figure() -> tuple:
+    """An empty figure of one panel (9 x 5 inches at 110 dpi), and its axes: one made ahead if one is left."""
+    return _BLANK.pop() if _BLANK else plt.subplots(figsize=(9, 5), dpi=110)
+
+
 def lay_out_ahead() -> None:
-    """In a painter, before the figures come: one county figure laid out (the first figures given out are
-    the county panels, one to each painter)."""
+    """Before the figures come, one county figure laid out, unless one is waiting, and an empty figure for
+    every observable plotted: in the painters' server, so that every painter forked from it has them (the
+    first figures given out are the county panels, one to each painter)."""
     from ..experiments.summaries import places
 
-    _LAID_OUT.append(lay_out_counties(places()[1:]))
+    if not _LAID_OUT:
+        _LAID_OUT.append(lay_out_counties(places()[1:]))
+    while len(_BLANK) < len(KEY_OBSERVABLES):
+        _BLANK.append(plt.subplots(figsize=(9, 5), dpi=110))

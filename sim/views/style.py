@@ -11,6 +11,10 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
+from . import glyphs  # noqa: E402
+
+glyphs.install()  # text drawn faster, with the same pixels
+
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
@@ -34,6 +38,9 @@ def save_figure(fig, path: Path, dpi: int = 110, tight: bool = True) -> Path:
     compressed fast (zlib level 1): a third of the encoding time, files about a tenth larger."""
     if tight:
         fig.tight_layout()
+        # tight_layout leaves a placeholder layout engine, for which savefig lays the figure out again in a
+        # whole draw without output before the real one (a seventh of the figure's cost); the layout is done
+        fig.set_layout_engine(None)
     fig.savefig(path, dpi=dpi, pil_kwargs={"compress_level": 1})
     plt.close(fig)
     return path
