@@ -13,7 +13,7 @@ from sim.experiments.ensemble import model_shape, run_ensemble
 from sim.experiments.scenario import parse
 from sim.experiments.store import Store
 from sim.observables import OBSERVABLES
-from sim.views import glyphs, labels, painters, results
+from sim.views import labels, painters, results
 
 
 SOME = ("reach_any", "adoption_mean", "development_leaders", "principal_spending")
@@ -160,28 +160,3 @@ def test_a_run_draws_its_plots_without_loading_the_plotting_library_itself(tmp_p
     from sim.experiments.summaries import KEY_OBSERVABLES  # (the fixture above shortens the painters' list)
 
     assert len(list((out / "plots").glob("*.png"))) == len(results.BY_COUNTY) + len(KEY_OBSERVABLES)
-
-
-@pytest.mark.skipif(not glyphs.install(), reason="the faster text loop is for matplotlib 3.11 only")
-def test_text_drawn_by_the_faster_loop_has_the_same_pixels(monkeypatch):
-    """sim/views/glyphs.py sets the font size once per run of glyphs: every pixel as matplotlib's own loop
-    draws it, for text in several sizes, weights, angles and alphabets, and mathtext (glyphs and rules)."""
-    import io
-
-    import matplotlib.pyplot as plt
-    from matplotlib.backends.backend_agg import RendererAgg
-
-    def png(loop) -> bytes:
-        monkeypatch.setattr(RendererAgg, "_draw_text_glyphs_and_boxes", loop)
-        fig, ax = plt.subplots(figsize=(4, 3), dpi=110)
-        ax.set_title("Västra Götaland: kommuner nådda (%)", fontsize=12)
-        ax.set_ylabel("municipalities reached by the initiative (%)")
-        ax.text(0.1, 0.5, "rotated, bold", rotation=33, fontweight="bold", fontsize=7)
-        ax.text(0.1, 0.2, r"$\frac{a}{b} = \sqrt{x_1^2}$ and ÅÄÖ", fontsize=11)
-        ax.text(0.5, 0.8, "not antialiased", antialiased=False)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        plt.close(fig)
-        return buf.getvalue()
-
-    assert png(glyphs._draw_text_glyphs_and_boxes) == png(glyphs._ORIGINAL)
