@@ -25,12 +25,11 @@ from typing import NamedTuple
 import mesa
 import numpy as np
 
-from .draws import MAX_PARTIES, structure_draws
+from .draws import MAX_PARTIES, rare_poisson, structure_draws
 from .funding import REGIONAL, Budget
 from .leaders import MAX_POSTS, DevelopmentLeader, PlatformLeader
 from .parameters import AREAS
 from .state import Derived, row_view
-from .streams import poisson
 
 
 class Links(NamedTuple):
@@ -439,6 +438,6 @@ class SupportStructures:
         rate = self._derived("upward", (posts.epoch, self.epoch),
                              lambda: m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None]
                              * self._links().platform_linked)
-        reports = poisson(u, rate * m.county_using)
+        reports = rare_poisson(u, rate * m.county_using)  # (streams.poisson's counts)
         self.upward_reports = reports @ self._ones[1]  # (exact sums of counts)
         m.upward[m.month] += self._ones[0] @ reports  # received nationally: shapes the relevance of national guidance
