@@ -82,14 +82,18 @@ class LeaderPosts:
 
     def cut_back(self, cut: np.ndarray, excess: np.ndarray) -> None:
         """Less money: in each (county, area) where `cut`, the post hired last is cut by the `excess` FTE, or
-        ended if less than 0.05 FTE would be left."""
-        c, a = np.nonzero(cut)
-        last = np.where(self.occupied[c, a], self.hired[c, a], -1).argmax(axis=1)
-        excess = excess[c, a]
-        part = self.fte[c, a, last] - excess > 0.05
+        ended if less than 0.05 FTE would be left. (A few a month: one at a time is cheaper than fancy indexing.)"""
         self.epoch += 1
-        self.fte[c[part], a[part], last[part]] -= excess[part]
-        for c, a, j in zip(*(i[~part].tolist() for i in (c, a, last))):
+        ended = []
+        for c, a in zip(*(i.tolist() for i in np.nonzero(cut))):
+            hired = np.where(self.occupied[c, a], self.hired[c, a], -1).tolist()
+            last = hired.index(max(hired))
+            left = float(self.fte[c, a, last]) - float(excess[c, a])
+            if left > 0.05:
+                self.fte[c, a, last] = left
+            else:
+                ended.append((c, a, last))
+        for c, a, j in ended:
             self.vacate(c, a, j)
 
     def join(self, c: int, area: int, j: int | slice = slice(None)) -> None:
@@ -134,12 +138,14 @@ class LeaderPosts:
         gain *= who  # (x 1.0 or 0.0: only leaders in post learn)
         self.competence += gain
 
-    def meet(self, c: int, factor: float, gain: float = 0.0) -> None:
-        """Network ties in county c become factor * strength + gain (decay, then growth at a meeting)."""
-        county = self.ties[c]  # a view
-        county *= factor
-        if gain:
-            county += gain * self.other_area
+    def meet(self, counties: np.ndarray, meeting: np.ndarray, decay: float, growth: float) -> None:
+        """The network ties of `counties` decay by a month (x `decay`); where `meeting`, one joint meeting then
+        adds `growth` of the way to full strength (x (1 - growth), + growth)."""
+        ties = self.ties[counties]  # (a copy)
+        ties *= np.where(meeting, decay * (1.0 - growth), decay)[:, None, None]
+        if growth and meeting.any():
+            ties[meeting] += growth * self.other_area
+        self.ties[counties] = ties
 
     def no_visit(self, reach: np.ndarray) -> np.ndarray:
         """(county, area): the chance that none of the area's leaders works with a given municipality of the

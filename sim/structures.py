@@ -319,14 +319,14 @@ class SupportStructures:
         different owners compete and find it hard to cooperate). agrees: per county, the unit in talks
         joins this month (``rd.link_rate``)."""
         rd = self.model.rd
-        waiting = ~rd.linked & rd.active & self.has_platform[rd.county]
-        if not waiting.any():
+        # units waiting to join in counties where the one in talks (the first waiting) agrees this month
+        joins = ~rd.linked & rd.active & (self.has_platform & agrees).take(rd.county)
+        if not joins.any():
             return
-        talks = {}  # county -> the unit in talks: its first waiting unit
-        for i, c in zip(np.flatnonzero(waiting).tolist(), rd.county[waiting].tolist()):
-            talks.setdefault(c, i)
-        for c, i in talks.items():
-            if agrees[c]:
+        talks = set()
+        for i, c in zip(np.flatnonzero(joins).tolist(), rd.county[joins].tolist()):
+            if c not in talks:
+                talks.add(c)
                 rd.linked[i] = True
 
     def keep_resource_people(self, u: np.ndarray) -> None:
@@ -383,13 +383,7 @@ class SupportStructures:
         network = self._derived("network", (self.epoch,), lambda: np.flatnonzero(~self.unit & self.exists))
         if not len(network):
             return
-        meeting = self.has_platform & meets
-        decay, growth = 1.0 - p["tie_decay"], p["tie_growth"]
-        for c in network.tolist():
-            if meeting[c]:
-                posts.meet(c, decay * (1.0 - growth), growth)
-            else:
-                posts.meet(c, decay)
+        posts.meet(network, (self.has_platform & meets)[network], 1.0 - p["tie_decay"], p["tie_growth"])
 
     def support_municipalities(self, u: np.ndarray) -> None:
         """Development leaders learn, and work with the municipalities of their area; a county's leaders
