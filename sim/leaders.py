@@ -41,6 +41,10 @@ class LeaderPosts:
         # ties[c, i, j]: strength of the tie between posts i and j of county c (zero within an area)
         self.other_area = (post_area[:, None] != post_area[None, :]).astype(float)
         self.ties = np.zeros((n_counties, n_posts, n_posts))
+        # kept as posts are filled and areas linked, for colleague_tie: 1.0 for a post held in a linked area,
+        # and per county the number of other linked areas a leader could reach (at least 1)
+        self.member = np.zeros((n_counties, n_posts, 1))
+        self.others = np.ones((n_counties, 1), dtype=np.int64)
         self._hires = 0
         self.epoch = 0  # bumped whenever a post is filled, vacated or cut: keys what is derived from the posts
         self._cached = Derived()
@@ -76,6 +80,7 @@ class LeaderPosts:
         self.occupied[c, area, j] = False
         self.held[c, area] -= 1
         self.fte[c, area, j] = 0.0
+        self.member[c, area * MAX_POSTS + j, 0] = 0.0
         self.agent[c, area, j] = None
         self.model.regional.changed()
         leader.remove()
@@ -103,6 +108,8 @@ class LeaderPosts:
         county = self.ties[c]  # a view
         county[posts, :] = self.other_area[posts] if colocated else 0.0
         county[:, posts] = self.other_area[:, posts] if colocated else 0.0
+        self.member[c, posts, 0] = self.occupied[c, area, j]
+        self.others[c] = max(1, int(self.model.regional.linked[c].sum()) - 1)
 
     def by_area(self, c: int) -> list[list["DevelopmentLeader"]]:
         """County c's development leaders per area, in the order they were hired."""
@@ -121,31 +128,30 @@ class LeaderPosts:
     def colleague_tie(self) -> np.ndarray:
         """(county, area, post): the mean strength of each leader's ties to the leaders of the other linked
         areas, normalised by the number of other areas that could be reached (a lone leader learns nothing)."""
-        linked = self.model.regional.linked
-
-        members, others = self._cached("weights", (self.epoch, self.model.regional.epoch), lambda: (
-            self.in_linked_areas().reshape(self.ties.shape[:2] + (1,)).astype(float),
-            np.maximum(1, linked.sum(axis=1) - 1)[:, None]))
-        total = self.ties @ members  # (x 1.0 or 0.0: only the other members' ties count, and only for members)
-        total *= members
-        return np.minimum(1.0, total[:, :, 0] / others).reshape(self.occupied.shape)
+        total = self.ties @ self.member  # (x 1.0 or 0.0: only the other members' ties count, and only for members)
+        total *= self.member
+        tie = total.reshape(total.shape[:2])
+        tie /= self.others
+        return np.minimum(1.0, tie, out=tie).reshape(self.occupied.shape)
 
     def learn(self, colleague_tie, who: np.ndarray) -> None:
         """Learning by doing, plus cross-area learning through the ties to leaders of other areas."""
         p = self.model.p["leaders"]
-        rate = p["learning_by_doing"] + p["cross_area_learning"] * colleague_tie
-        gain = rate * (1.0 - self.competence)
+        rate = colleague_tie  # (used up: rate = learning_by_doing + cross_area_learning x tie)
+        rate *= p["cross_area_learning"]
+        rate += p["learning_by_doing"]
+        gain = 1.0 - self.competence
+        gain *= rate
         gain *= who  # (x 1.0 or 0.0: only leaders in post learn)
         self.competence += gain
 
-    def meet(self, counties: np.ndarray, meeting: np.ndarray, decay: float, growth: float) -> None:
-        """The network ties of `counties` decay by a month (x `decay`); where `meeting`, one joint meeting then
-        adds `growth` of the way to full strength (x (1 - growth), + growth)."""
-        ties = self.ties[counties]  # (a copy)
-        ties *= np.where(meeting, decay * (1.0 - growth), decay)[:, None, None]
-        if growth and meeting.any():
-            ties[meeting] += growth * self.other_area
-        self.ties[counties] = ties
+    def meet(self, factor: np.ndarray, meeting: np.ndarray, growth: float) -> None:
+        """Network ties decay by a month (x `factor`, per county: 1.0 where they do not change); in the
+        counties `meeting`, a joint meeting adds `growth` of the way to full strength (`factor` has the x (1 - growth))."""
+        self.ties *= factor[:, None, None]
+        if growth:
+            for c in np.flatnonzero(meeting).tolist():
+                self.ties[c] += growth * self.other_area
 
     def no_visit(self, reach: np.ndarray) -> np.ndarray:
         """(county, area): the chance that none of the area's leaders works with a given municipality of the

@@ -172,6 +172,7 @@ class SupportStructures:
         self.consented = np.zeros(n, dtype=np.int64)
         self.time_load = np.zeros(n)  # share of staff time taken this month by national networks and parallel guidance
         self.next_load = np.zeros(n)
+        self._staff_time = np.ones(n)  # 1 - time_load, made when time_load is (monthly)
         self.had_link = np.zeros(n, dtype=bool)  # resource people were ever appointed here
         self.money = np.zeros((n, 1 + n_a))  # SEK million this year: structure, then each area
         self.funding_ratio = np.zeros(n)
@@ -232,7 +233,7 @@ class SupportStructures:
         return self._derived("proximity", (self.epoch,), lambda: np.where(self.unit, fp["unit"], fp["network"]))
 
     def staff_time(self) -> np.ndarray:
-        return 1.0 - self.time_load
+        return self._staff_time
 
     def functioning(self) -> np.ndarray:
         posts = self.model.leader_posts
@@ -254,6 +255,7 @@ class SupportStructures:
     def step(self) -> None:
         m, draws = self.model, self._draws
         np.minimum(0.9, self.next_load, out=self.time_load)
+        self._staff_time = 1.0 - self.time_load
         self.next_load.fill(0.0)
         m.staff_time_lost += float(self.time_load.sum())
         hire, layoff, meeting, link, leave, rd_agrees = draws["structure"].next()
@@ -380,10 +382,13 @@ class SupportStructures:
         """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle.
         meets: per county, a joint meeting is held this month (``meetings_per_year`` / 12) if it has a platform."""
         p, posts = self.model.p["structure"], self.model.leader_posts
-        network = self._derived("network", (self.epoch,), lambda: np.flatnonzero(~self.unit & self.exists))
-        if not len(network):
+        network, decay = self._derived("network", (self.epoch,), lambda: (
+            ~self.unit & self.exists, np.where(~self.unit & self.exists, 1.0 - p["tie_decay"], 1.0)))
+        if not network.any():  # no county under the network principle
             return
-        posts.meet(network, (self.has_platform & meets)[network], 1.0 - p["tie_decay"], p["tie_growth"])
+        meeting = self.has_platform & meets & network
+        # (a county not under the network principle is multiplied by 1.0: unchanged)
+        posts.meet(np.where(meeting, decay * (1.0 - p["tie_growth"]), decay), meeting, p["tie_growth"])
 
     def support_municipalities(self, u: np.ndarray) -> None:
         """Development leaders learn, and work with the municipalities of their area; a county's leaders
