@@ -54,7 +54,7 @@ class LeaderPosts:
         """The first free post of the area, or None when all are held."""
         if self.held[c, area] >= MAX_POSTS:
             return None
-        return int(np.argmin(self.occupied[c, area]))  # the first False
+        return int(self.occupied[c, area].argmin())  # the first False
 
     def fill(self, leader: "DevelopmentLeader", fte: float) -> int:
         """Put a new leader in the first free post of its area (the caller checked there is one)."""
@@ -109,7 +109,8 @@ class LeaderPosts:
         county[posts, :] = self.other_area[posts] if colocated else 0.0
         county[:, posts] = self.other_area[:, posts] if colocated else 0.0
         self.member[c, posts, 0] = self.occupied[c, area, j]
-        self.others[c] = max(1, int(self.model.regional.linked[c].sum()) - 1)
+        if not isinstance(j, int):  # the area has just been linked
+            self.others[c] = max(1, int(self.model.regional.linked[c].sum()) - 1)
 
     def by_area(self, c: int) -> list[list["DevelopmentLeader"]]:
         """County c's development leaders per area, in the order they were hired."""
