@@ -146,13 +146,12 @@ class LeaderPosts:
         gain *= who  # (x 1.0 or 0.0: only leaders in post learn)
         self.competence += gain
 
-    def meet(self, factor: np.ndarray, meeting: np.ndarray, growth: float) -> None:
-        """Network ties decay by a month (x `factor`, per county: 1.0 where they do not change); in the
-        counties `meeting`, a joint meeting adds `growth` of the way to full strength (`factor` has the x (1 - growth))."""
-        self.ties *= factor[:, None, None]
-        if growth:
-            for c in np.flatnonzero(meeting).tolist():
-                self.ties[c] += growth * self.other_area
+    def meet(self, c: int, factor: float, gain: float = 0.0) -> None:
+        """Network ties in county c become factor * strength + gain (decay, then growth at a meeting)."""
+        county = self.ties[c]  # a view
+        county *= factor
+        if gain:
+            county += gain * self.other_area
 
     def no_visit(self, reach: np.ndarray) -> np.ndarray:
         """(county, area): the chance that none of the area's leaders works with a given municipality of the

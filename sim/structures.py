@@ -382,13 +382,17 @@ class SupportStructures:
         """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle.
         meets: per county, a joint meeting is held this month (``meetings_per_year`` / 12) if it has a platform."""
         p, posts = self.model.p["structure"], self.model.leader_posts
-        network, decay = self._derived("network", (self.epoch,), lambda: (
-            ~self.unit & self.exists, np.where(~self.unit & self.exists, 1.0 - p["tie_decay"], 1.0)))
-        if not network.any():  # no county under the network principle
+        network = self._derived("network", (self.epoch,), lambda: np.flatnonzero(~self.unit & self.exists))
+        if not len(network):
             return
-        meeting = self.has_platform & meets & network
-        # (a county not under the network principle is multiplied by 1.0: unchanged)
-        posts.meet(np.where(meeting, decay * (1.0 - p["tie_growth"]), decay), meeting, p["tie_growth"])
+        meeting = (self.has_platform & meets).tolist()
+        decay, growth = 1.0 - p["tie_decay"], p["tie_growth"]
+        met = decay * (1.0 - growth)
+        for c in network.tolist():  # (a loop over the network counties' ties is cheaper than one fancy-indexed step)
+            if meeting[c]:
+                posts.meet(c, met, growth)
+            else:
+                posts.meet(c, decay)
 
     def support_municipalities(self, u: np.ndarray) -> None:
         """Development leaders learn, and work with the municipalities of their area; a county's leaders
