@@ -288,17 +288,16 @@ class SupportStructures:
         month a vacancy would be filled (``structure.platform_hire_rate`` x readiness), an unfunded post
         ended (``leaders.layoff_rate``; the same draw), the leader leave (``structure.platform_turnover``)."""
         m = self.model
-        leave = leave & self.has_platform
-        if leave.any():
-            for c in np.flatnonzero(leave):
+        for c in np.flatnonzero(leave & self.has_platform).tolist():
+            self.platform[c].leave()
+        # posts without money, vacant posts with money (a post ended below for want of money is not vacant)
+        unfunded, vacant = self._derived("platform_posts", (self.epoch,), lambda: (
+            np.flatnonzero(self.has_platform & ~self.funded), np.flatnonzero(self.funded & ~self.has_platform)))
+        if len(unfunded):
+            for c in unfunded[layoff.take(unfunded)].tolist():
                 self.platform[c].leave()
-        unfunded = self.has_platform & ~self.funded
-        if unfunded.any():
-            for c in np.flatnonzero(unfunded & layoff):
-                self.platform[c].leave()
-        vacant = self.funded & ~self.has_platform  # (a post just ended for want of money is not vacant)
-        if vacant.any():
-            for c in np.flatnonzero(vacant & (self.consented >= self.parties) & hire):
+        if len(vacant):
+            for c in vacant[(self.consented >= self.parties).take(vacant) & hire.take(vacant)].tolist():
                 self.platform[c] = PlatformLeader(m, m.structures[c])
                 self.has_platform[c] = True
                 m.platform_hires += 1
