@@ -239,7 +239,7 @@ class SupportStructures:
             return (np.array(self.had_link.any()), np.where(self.had_link[county], p["resource_person_loss"], -1.0),
                     np.where(self.has_platform[county], p["resource_person_rate"] * kn.capacity, -1.0))
 
-        asked, lose, appoint = self._derived("link_person", (self.epoch,), thresholds)
+        asked, lose, appoint = self._derived("link_person", (self.has_platform.tobytes(),), thresholds)
         if not asked:  # no platform leader has asked yet
             return
         has = kn.has_link
