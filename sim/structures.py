@@ -45,7 +45,8 @@ class Links(NamedTuple):
 class SupportStructures:
     """The state and the monthly processes of every county's structure, as arrays over counties. Arrays
     derived from state that changes a few times a year (platforms, links, money) are kept until it changes
-    (``_derived``, keyed by ``epoch``), and a process skips what is provably a no-op (its draws are made all the same)."""
+    (``_derived``, keyed by ``epoch`` or by the bytes of the arrays they are made from), and a process
+    skips what is provably a no-op (its draws are made all the same)."""
 
     def __init__(self, model, settings: list[dict]):
         self.model = model
@@ -123,11 +124,11 @@ class SupportStructures:
             p = self.model.p
             overhead = np.where(self.unit, p["structure"]["admin_overhead"]["unit"], p["structure"]["admin_overhead"]["network"])
             return (self.area_active * self.money[:, 1:] * (1.0 - overhead)[:, None]) / p["leaders"]["cost_msek_per_fte"]
-        return self._derived("target", (self.epoch, self.area_active.tobytes()), make)
+        return self._derived("target", (self.unit.tobytes(), self.area_active.tobytes(), self.money.tobytes()), make)
 
     def field_proximity(self) -> np.ndarray:
         fp = self.model.p["structure"]["field_proximity"]
-        return self._derived("proximity", (self.epoch,), lambda: np.where(self.unit, fp["unit"], fp["network"]))
+        return self._derived("proximity", (self.unit.tobytes(),), lambda: np.where(self.unit, fp["unit"], fp["network"]))
 
     def staff_time(self) -> np.ndarray:
         return self._staff_time
@@ -188,7 +189,7 @@ class SupportStructures:
         for c in np.flatnonzero(leave & self.has_platform).tolist():
             self.platform[c].leave()
         # posts without money, vacant posts with money (a post ended below for want of money is not vacant)
-        unfunded, vacant = self._derived("platform_posts", (self.epoch,), lambda: (
+        unfunded, vacant = self._derived("platform_posts", (self.has_platform.tobytes(), self.funded.tobytes()), lambda: (
             np.flatnonzero(self.has_platform & ~self.funded), np.flatnonzero(self.funded & ~self.has_platform)))
         if len(unfunded):
             for c in unfunded[layoff.take(unfunded)].tolist():
@@ -278,7 +279,7 @@ class SupportStructures:
         """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle.
         meets: per county, a joint meeting is held this month (``meetings_per_year`` / 12) if it has a platform."""
         p, posts = self.model.p["structure"], self.model.leader_posts
-        network = self._derived("network", (self.epoch,), lambda: np.flatnonzero(~self.unit & self.exists))
+        network = self._derived("network", (self.unit.tobytes(),), lambda: np.flatnonzero(~self.unit & self.exists))
         if not len(network):
             return
         meeting = (self.has_platform & meets).tolist()
@@ -323,7 +324,7 @@ class SupportStructures:
         if not links.any_carried:  # no contact anywhere
             return
         # a small platform staff runs a fixed number of activities a month, shared by the county's municipalities
-        capacity = self._derived("activity", (self.epoch,), lambda: (
+        capacity = self._derived("activity", (self.has_platform.tobytes(), self.funding_ratio.tobytes()), lambda: (
             p["platform_activity_capacity"] * self.has_platform * self.funding_ratio * self.readiness))
         rate = capacity * self.staff_time() / m.county_sizes
         contact = (u < (1.0 - np.exp(-rate)).take(m.muni_county))[:, None] & links.carried_munis
