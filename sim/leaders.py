@@ -136,7 +136,8 @@ class LeaderPosts:
         return np.minimum(1.0, tie, out=tie).reshape(self.occupied.shape)
 
     def learn(self, colleague_tie, who: np.ndarray) -> None:
-        """Learning by doing, plus cross-area learning through the ties to leaders of other areas."""
+        """Learning by doing, plus cross-area learning through the ties to leaders of other areas (an array
+        `colleague_tie` is used up: the rate is made in it)."""
         p = self.model.p["leaders"]
         rate = colleague_tie  # (used up: rate = learning_by_doing + cross_area_learning x tie)
         rate *= p["cross_area_learning"]

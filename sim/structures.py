@@ -2,8 +2,9 @@
 
 Each county's structure is a Mesa agent, ``RegionalSupportStructure`` (``regional_structure``); what the
 monthly processes update is held for all counties at once in ``SupportStructures`` here (arrays over
-counties, areas and municipalities), and the agent is a view of its county's row. One month is then a fixed number of vector operations
-whatever the number of counties (ODD process overview, step 2; submodel "Regional support structure").
+counties, areas and municipalities), and the agent is a view of its county's row. One month is then a
+fixed number of vector operations whatever the number of counties (ODD process overview, step 2; submodel
+"Regional support structure").
 
 The two organising principles differ only through the ties they create and what the ties carry:
 
@@ -189,7 +190,8 @@ class SupportStructures:
         for c in np.flatnonzero(leave & self.has_platform).tolist():
             self.platform[c].leave()
         # posts without money, vacant posts with money (a post ended below for want of money is not vacant)
-        unfunded, vacant = self._derived("platform_posts", (self.has_platform.tobytes(), self.funded.tobytes()), lambda: (
+        key = (self.has_platform.tobytes(), self.funded.tobytes())
+        unfunded, vacant = self._derived("platform_posts", key, lambda: (
             np.flatnonzero(self.has_platform & ~self.funded), np.flatnonzero(self.funded & ~self.has_platform)))
         if len(unfunded):
             for c in unfunded[layoff.take(unfunded)].tolist():
