@@ -28,7 +28,7 @@ class MonthlyDraws:
     def next(self) -> tuple:
         if not self._ahead:
             year = self.events(self.rng.random((self.months,) + self.shape))
-            self._ahead = [tuple(a[i] for a in year) for i in range(self.months - 1, -1, -1)]
+            self._ahead = list(zip(*(a[::-1] for a in year)))  # month 0 last: pop() gives it first
         return self._ahead.pop()
 
 
@@ -54,3 +54,24 @@ def structure_draws(s) -> dict[str, MonthlyDraws]:
         "platform": MonthlyDraws(m.streams("platform"), (n_m,)),
         "upward": MonthlyDraws(m.streams("upward"), (n, n_a)),
     }
+
+
+def rare_poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """The counts ``streams.poisson(u, lam)`` gives, bit for bit, for rates so small that most counts are
+    zero (the structures' upward reports: a few a month among 105 county-areas). One vector step finds the
+    cells with a count above zero; the inversion goes on, the same arithmetic one cell at a time, only there."""
+    term = np.exp(-lam)  # P(N = 0)
+    k = np.zeros(lam.shape, dtype=np.int64)
+    flat = k.reshape(-1)
+    for i in np.flatnonzero(u >= term).tolist():
+        ui, li = float(u.flat[i]), float(lam.flat[i])
+        t = cdf = float(term.flat[i])
+        n = 0
+        while True:
+            n += 1
+            t = t * li / n
+            cdf = cdf + t
+            if not (ui >= cdf and t > 0):
+                break
+        flat[i] = n
+    return k

@@ -41,6 +41,10 @@ class LeaderPosts:
         # ties[c, i, j]: strength of the tie between posts i and j of county c (zero within an area)
         self.other_area = (post_area[:, None] != post_area[None, :]).astype(float)
         self.ties = np.zeros((n_counties, n_posts, n_posts))
+        # kept as posts are filled and areas linked, for colleague_tie: 1.0 for a post held in a linked area,
+        # and per county the number of other linked areas a leader could reach (at least 1)
+        self.member = np.zeros((n_counties, n_posts, 1))
+        self.others = np.ones((n_counties, 1), dtype=np.int64)
         self._hires = 0
         self.epoch = 0  # bumped whenever a post is filled, vacated or cut: keys what is derived from the posts
         self._cached = Derived()
@@ -50,7 +54,7 @@ class LeaderPosts:
         """The first free post of the area, or None when all are held."""
         if self.held[c, area] >= MAX_POSTS:
             return None
-        return int(np.argmin(self.occupied[c, area]))  # the first False
+        return self.occupied[c, area].tolist().index(False)  # the first False (cheaper than argmin on 8 values)
 
     def fill(self, leader: "DevelopmentLeader", fte: float) -> int:
         """Put a new leader in the first free post of its area (the caller checked there is one)."""
@@ -76,20 +80,25 @@ class LeaderPosts:
         self.occupied[c, area, j] = False
         self.held[c, area] -= 1
         self.fte[c, area, j] = 0.0
+        self.member[c, area * MAX_POSTS + j, 0] = 0.0
         self.agent[c, area, j] = None
         self.model.regional.changed()
         leader.remove()
 
     def cut_back(self, cut: np.ndarray, excess: np.ndarray) -> None:
         """Less money: in each (county, area) where `cut`, the post hired last is cut by the `excess` FTE, or
-        ended if less than 0.05 FTE would be left."""
-        c, a = np.nonzero(cut)
-        last = np.where(self.occupied[c, a], self.hired[c, a], -1).argmax(axis=1)
-        excess = excess[c, a]
-        part = self.fte[c, a, last] - excess > 0.05
+        ended if less than 0.05 FTE would be left. (A few a month: one at a time is cheaper than fancy indexing.)"""
         self.epoch += 1
-        self.fte[c[part], a[part], last[part]] -= excess[part]
-        for c, a, j in zip(*(i[~part].tolist() for i in (c, a, last))):
+        ended = []
+        for c, a in zip(*(i.tolist() for i in np.nonzero(cut))):
+            hired = np.where(self.occupied[c, a], self.hired[c, a], -1).tolist()
+            last = hired.index(max(hired))
+            left = float(self.fte[c, a, last]) - float(excess[c, a])
+            if left > 0.05:
+                self.fte[c, a, last] = left
+            else:
+                ended.append((c, a, last))
+        for c, a, j in ended:
             self.vacate(c, a, j)
 
     def join(self, c: int, area: int, j: int | slice = slice(None)) -> None:
@@ -99,6 +108,9 @@ class LeaderPosts:
         county = self.ties[c]  # a view
         county[posts, :] = self.other_area[posts] if colocated else 0.0
         county[:, posts] = self.other_area[:, posts] if colocated else 0.0
+        self.member[c, posts, 0] = self.occupied[c, area, j]
+        if not isinstance(j, int):  # the area has just been linked
+            self.others[c] = max(1, int(self.model.regional.linked[c].sum()) - 1)
 
     def by_area(self, c: int) -> list[list["DevelopmentLeader"]]:
         """County c's development leaders per area, in the order they were hired."""
@@ -117,20 +129,21 @@ class LeaderPosts:
     def colleague_tie(self) -> np.ndarray:
         """(county, area, post): the mean strength of each leader's ties to the leaders of the other linked
         areas, normalised by the number of other areas that could be reached (a lone leader learns nothing)."""
-        linked = self.model.regional.linked
-
-        members, others = self._cached("weights", (self.epoch, self.model.regional.epoch), lambda: (
-            self.in_linked_areas().reshape(self.ties.shape[:2] + (1,)).astype(float),
-            np.maximum(1, linked.sum(axis=1) - 1)[:, None]))
-        total = self.ties @ members  # (x 1.0 or 0.0: only the other members' ties count, and only for members)
-        total *= members
-        return np.minimum(1.0, total[:, :, 0] / others).reshape(self.occupied.shape)
+        total = self.ties @ self.member  # (x 1.0 or 0.0: only the other members' ties count, and only for members)
+        total *= self.member
+        tie = total.reshape(total.shape[:2])
+        tie /= self.others
+        return np.minimum(1.0, tie, out=tie).reshape(self.occupied.shape)
 
     def learn(self, colleague_tie, who: np.ndarray) -> None:
-        """Learning by doing, plus cross-area learning through the ties to leaders of other areas."""
+        """Learning by doing, plus cross-area learning through the ties to leaders of other areas (an array
+        `colleague_tie` is used up: the rate is made in it)."""
         p = self.model.p["leaders"]
-        rate = p["learning_by_doing"] + p["cross_area_learning"] * colleague_tie
-        gain = rate * (1.0 - self.competence)
+        rate = colleague_tie  # (used up: rate = learning_by_doing + cross_area_learning x tie)
+        rate *= p["cross_area_learning"]
+        rate += p["learning_by_doing"]
+        gain = 1.0 - self.competence
+        gain *= rate
         gain *= who  # (x 1.0 or 0.0: only leaders in post learn)
         self.competence += gain
 

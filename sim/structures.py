@@ -1,9 +1,10 @@
 """The regional support structures of the 21 counties (their leaders are in ``leaders``).
 
-Each county's structure is a Mesa agent, ``RegionalSupportStructure``; what the monthly processes update
-is held for all counties at once in ``SupportStructures`` (arrays over counties, areas and municipalities),
-and the agent is a view of its county's row. One month is then a fixed number of vector operations
-whatever the number of counties (ODD process overview, step 2; submodel "Regional support structure").
+Each county's structure is a Mesa agent, ``RegionalSupportStructure`` (``regional_structure``); what the
+monthly processes update is held for all counties at once in ``SupportStructures`` here (arrays over
+counties, areas and municipalities), and the agent is a view of its county's row. One month is then a
+fixed number of vector operations whatever the number of counties (ODD process overview, step 2; submodel
+"Regional support structure").
 
 The two organising principles differ only through the ties they create and what the ties carry:
 
@@ -22,15 +23,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import mesa
 import numpy as np
 
-from .draws import MAX_PARTIES, structure_draws
+from .draws import MAX_PARTIES, rare_poisson, structure_draws
 from .funding import REGIONAL, Budget
 from .leaders import MAX_POSTS, DevelopmentLeader, PlatformLeader
 from .parameters import AREAS
-from .state import Derived, row_view
-from .streams import poisson
+from .regional_structure import RegionalSupportStructure  # noqa: F401  (the agent, imported from here too)
+from .state import Derived
 
 
 class Links(NamedTuple):
@@ -43,113 +43,11 @@ class Links(NamedTuple):
     any_carried: np.ndarray  # (a 0-d bool) some platform's activity carries some area
 
 
-class RegionalSupportStructure(mesa.Agent):
-    """The regional support structure for knowledge development (regional stödstruktur) of one county."""
-
-    def __init__(self, model, county, settings: dict, county_council, municipality_agents):
-        super().__init__(model)
-        self.county = county
-        self.index = county.index
-        self.county_council = county_council
-        self.municipality_agents = municipality_agents
-        self.rows = np.array(county.municipalities, dtype=np.int64)
-        self.budget = Budget(model.funding, county.index, bool(settings["structure"]))
-        self.rd_units = []
-        self.universities = []
-
-    # -- views of the county's row -------------------------------------------------------------------
-    @property
-    def _all(self) -> "SupportStructures":
-        return self.model.regional
-
-    @property
-    def principle(self) -> str:
-        return "unit" if self._all.unit[self.index] else "network"
-
-    exists = row_view("regional", "exists", bool, doc="the county has a regional support structure")
-    meetings_per_year = row_view("regional", "meetings", float, doc="joint meetings a year (network principle)")
-
-    @property
-    def linked(self) -> np.ndarray:
-        """Per area: its development leaders belong to the structure."""
-        return self._all.linked[self.index]
-
-    @property
-    def area_active(self) -> np.ndarray:
-        return self._all.area_active
-
-    @property
-    def platform_leader(self) -> PlatformLeader | None:
-        return self._all.platform[self.index]
-
-    @property
-    def leaders(self) -> list[list[DevelopmentLeader]]:
-        """Development leaders per area, in the order they were hired."""
-        return self.model.leader_posts.by_area(self.index)
-
-    def all_leaders(self) -> list[DevelopmentLeader]:
-        return [leader for group in self.leaders for leader in group]
-
-    @property
-    def n_leaders(self) -> float:
-        return float(self.model.leader_posts.staffed_fte()[self.index].sum())
-
-    @property
-    def n_linked(self) -> int:
-        return int(self.linked.sum())
-
-    parties = row_view("regional", "parties", int, doc="sub-regions and further R&D units that must agree")
-    consented = row_view("regional", "consented", int, doc="parties that have agreed to one joint platform")
-    upward_reports = row_view("regional", "upward_reports", int, doc="experience reports sent up this month")
-    time_load = row_view("regional", "time_load", float, doc="share of staff time taken this month by national networks")
-
-    @property
-    def functioning(self) -> bool:
-        """A platform leader in post, at least one linked development leader, and money this year."""
-        return bool(self._all.functioning()[self.index])
-
-    def field_proximity(self) -> float:
-        return float(self._all.field_proximity()[self.index])
-
-    def staff_time(self) -> float:
-        """Share of the staff's time left for the county's own work this month."""
-        return float(self._all.staff_time()[self.index])
-
-    def readiness(self) -> float:
-        return float(self._all.readiness[self.index])
-
-    def target_fte(self, area: int) -> float:
-        return float(self._all.target_fte()[self.index, area])
-
-    # -- dated changes -------------------------------------------------------------------------------
-    def set_budget(self, year: int) -> None:
-        """January: the year's money per component, from the state and the share the principals took over."""
-        self.budget.set_year(year, self.county_council.takeover)
-        self._all.read_budget(self.index, self.budget)
-
-    def set_principle(self, principle: str) -> None:
-        """A change of organising principle, dated (sim/data/principle_changes.csv) or chosen
-        (`sim/principles.py`): leaders move, ties change."""
-        s = self._all
-        if s.fixed_principle[self.index] or principle == self.principle:
-            return
-        s.unit[self.index] = principle == "unit"
-        if principle == "unit":
-            self.model.leader_posts.ties[self.index] = self.model.leader_posts.other_area  # co-located: full ties
-        s.restructured()
-
-    def add_time_load(self, share: float) -> None:
-        """National networks and guidance past the structure take this share of next month's staff time."""
-        self._all.next_load[self.index] += share
-
-    def link_area(self, area: int) -> None:
-        self._all.link_area(self.index, area)
-
-
 class SupportStructures:
     """The state and the monthly processes of every county's structure, as arrays over counties. Arrays
     derived from state that changes a few times a year (platforms, links, money) are kept until it changes
-    (``_derived``, keyed by ``epoch``), and a process skips what is provably a no-op (its draws are made all the same)."""
+    (``_derived``, keyed by ``epoch`` or by the bytes of the arrays they are made from), and a process
+    skips what is provably a no-op (its draws are made all the same)."""
 
     def __init__(self, model, settings: list[dict]):
         self.model = model
@@ -173,6 +71,7 @@ class SupportStructures:
         self.consented = np.zeros(n, dtype=np.int64)
         self.time_load = np.zeros(n)  # share of staff time taken this month by national networks and parallel guidance
         self.next_load = np.zeros(n)
+        self._staff_time = np.ones(n)  # 1 - time_load, made when time_load is (monthly)
         self.had_link = np.zeros(n, dtype=bool)  # resource people were ever appointed here
         self.money = np.zeros((n, 1 + n_a))  # SEK million this year: structure, then each area
         self.funding_ratio = np.zeros(n)
@@ -226,14 +125,14 @@ class SupportStructures:
             p = self.model.p
             overhead = np.where(self.unit, p["structure"]["admin_overhead"]["unit"], p["structure"]["admin_overhead"]["network"])
             return (self.area_active * self.money[:, 1:] * (1.0 - overhead)[:, None]) / p["leaders"]["cost_msek_per_fte"]
-        return self._derived("target", (self.epoch, self.area_active.tobytes()), make)
+        return self._derived("target", (self.unit.tobytes(), self.area_active.tobytes(), self.money.tobytes()), make)
 
     def field_proximity(self) -> np.ndarray:
         fp = self.model.p["structure"]["field_proximity"]
-        return self._derived("proximity", (self.epoch,), lambda: np.where(self.unit, fp["unit"], fp["network"]))
+        return self._derived("proximity", (self.unit.tobytes(),), lambda: np.where(self.unit, fp["unit"], fp["network"]))
 
     def staff_time(self) -> np.ndarray:
-        return 1.0 - self.time_load
+        return self._staff_time
 
     def functioning(self) -> np.ndarray:
         posts = self.model.leader_posts
@@ -255,6 +154,7 @@ class SupportStructures:
     def step(self) -> None:
         m, draws = self.model, self._draws
         np.minimum(0.9, self.next_load, out=self.time_load)
+        self._staff_time = 1.0 - self.time_load
         self.next_load.fill(0.0)
         m.staff_time_lost += float(self.time_load.sum())
         hire, layoff, meeting, link, leave, rd_agrees = draws["structure"].next()
@@ -287,17 +187,17 @@ class SupportStructures:
         month a vacancy would be filled (``structure.platform_hire_rate`` x readiness), an unfunded post
         ended (``leaders.layoff_rate``; the same draw), the leader leave (``structure.platform_turnover``)."""
         m = self.model
-        leave = leave & self.has_platform
-        if leave.any():
-            for c in np.flatnonzero(leave):
+        for c in np.flatnonzero(leave & self.has_platform).tolist():
+            self.platform[c].leave()
+        # posts without money, vacant posts with money (a post ended below for want of money is not vacant)
+        key = (self.has_platform.tobytes(), self.funded.tobytes())
+        unfunded, vacant = self._derived("platform_posts", key, lambda: (
+            np.flatnonzero(self.has_platform & ~self.funded), np.flatnonzero(self.funded & ~self.has_platform)))
+        if len(unfunded):
+            for c in unfunded[layoff.take(unfunded)].tolist():
                 self.platform[c].leave()
-        unfunded = self.has_platform & ~self.funded
-        if unfunded.any():
-            for c in np.flatnonzero(unfunded & layoff):
-                self.platform[c].leave()
-        vacant = self.funded & ~self.has_platform  # (a post just ended for want of money is not vacant)
-        if vacant.any():
-            for c in np.flatnonzero(vacant & (self.consented >= self.parties) & hire):
+        if len(vacant):
+            for c in vacant[(self.consented >= self.parties).take(vacant) & hire.take(vacant)].tolist():
                 self.platform[c] = PlatformLeader(m, m.structures[c])
                 self.has_platform[c] = True
                 m.platform_hires += 1
@@ -320,14 +220,14 @@ class SupportStructures:
         different owners compete and find it hard to cooperate). agrees: per county, the unit in talks
         joins this month (``rd.link_rate``)."""
         rd = self.model.rd
-        waiting = ~rd.linked & rd.active & self.has_platform[rd.county]
-        if not waiting.any():
+        # units waiting to join in counties where the one in talks (the first waiting) agrees this month
+        joins = ~rd.linked & rd.active & (self.has_platform & agrees).take(rd.county)
+        if not joins.any():
             return
-        talks = {}  # county -> the unit in talks: its first waiting unit
-        for i, c in zip(np.flatnonzero(waiting).tolist(), rd.county[waiting].tolist()):
-            talks.setdefault(c, i)
-        for c, i in talks.items():
-            if agrees[c]:
+        talks = set()
+        for i, c in zip(np.flatnonzero(joins).tolist(), rd.county[joins].tolist()):
+            if c not in talks:
+                talks.add(c)
                 rd.linked[i] = True
 
     def keep_resource_people(self, u: np.ndarray) -> None:
@@ -342,7 +242,7 @@ class SupportStructures:
             return (np.array(self.had_link.any()), np.where(self.had_link[county], p["resource_person_loss"], -1.0),
                     np.where(self.has_platform[county], p["resource_person_rate"] * kn.capacity, -1.0))
 
-        asked, lose, appoint = self._derived("link_person", (self.epoch,), thresholds)
+        asked, lose, appoint = self._derived("link_person", (self.has_platform.tobytes(),), thresholds)
         if not asked:  # no platform leader has asked yet
             return
         has = kn.has_link
@@ -381,14 +281,15 @@ class SupportStructures:
         """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle.
         meets: per county, a joint meeting is held this month (``meetings_per_year`` / 12) if it has a platform."""
         p, posts = self.model.p["structure"], self.model.leader_posts
-        network = self._derived("network", (self.epoch,), lambda: np.flatnonzero(~self.unit & self.exists))
+        network = self._derived("network", (self.unit.tobytes(),), lambda: np.flatnonzero(~self.unit & self.exists))
         if not len(network):
             return
-        meeting = self.has_platform & meets
+        meeting = (self.has_platform & meets).tolist()
         decay, growth = 1.0 - p["tie_decay"], p["tie_growth"]
-        for c in network.tolist():
+        met = decay * (1.0 - growth)
+        for c in network.tolist():  # (a loop over the network counties' ties is cheaper than one fancy-indexed step)
             if meeting[c]:
-                posts.meet(c, decay * (1.0 - growth), growth)
+                posts.meet(c, met, growth)
             else:
                 posts.meet(c, decay)
 
@@ -397,7 +298,6 @@ class SupportStructures:
         share its municipalities, and leaders linked to the structure count as the initiative's activity.
         u: (municipalities, areas)."""
         m = self.model
-        pl = m.p["leaders"]
         posts = m.leader_posts
         if not m.p["channels"]["leaders"]:
             return
@@ -426,7 +326,7 @@ class SupportStructures:
         if not links.any_carried:  # no contact anywhere
             return
         # a small platform staff runs a fixed number of activities a month, shared by the county's municipalities
-        capacity = self._derived("activity", (self.epoch,), lambda: (
+        capacity = self._derived("activity", (self.has_platform.tobytes(), self.funding_ratio.tobytes()), lambda: (
             p["platform_activity_capacity"] * self.has_platform * self.funding_ratio * self.readiness))
         rate = capacity * self.staff_time() / m.county_sizes
         contact = (u < (1.0 - np.exp(-rate)).take(m.muni_county))[:, None] & links.carried_munis
@@ -439,6 +339,6 @@ class SupportStructures:
         rate = self._derived("upward", (posts.epoch, self.epoch),
                              lambda: m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None]
                              * self._links().platform_linked)
-        reports = poisson(u, rate * m.county_using)
+        reports = rare_poisson(u, rate * m.county_using)  # (streams.poisson's counts)
         self.upward_reports = reports @ self._ones[1]  # (exact sums of counts)
         m.upward[m.month] += self._ones[0] @ reports  # received nationally: shapes the relevance of national guidance

@@ -151,6 +151,26 @@ def test_draws_made_a_year_ahead_are_the_monthly_draws():
         assert np.array_equal(u, want) and np.array_equal(low, want < 0.5)
 
 
+def test_rare_poisson_counts_are_the_streams_poisson_counts():
+    from sim.draws import rare_poisson
+    from sim.streams import poisson
+
+    rng = np.random.default_rng(3)
+    for scale in (0.0, 0.01, 0.3, 3.0, 40.0):  # from no counts at all to counts in every cell
+        for _ in range(20):
+            lam = rng.random((21, 5)) * scale * (rng.random((21, 5)) < 0.7)
+            u = rng.random((21, 5))
+            assert np.array_equal(rare_poisson(u, lam), poisson(u, lam))
+
+
+def test_kept_colleague_weights_are_the_held_posts_of_linked_areas(baseline):
+    """LeaderPosts keeps who counts for colleague_tie as posts are filled and vacated and areas linked;
+    it must be what the posts and links give when made from scratch."""
+    posts, linked = baseline.leader_posts, baseline.regional.linked
+    assert np.array_equal(posts.member[:, :, 0].reshape(posts.occupied.shape), posts.occupied & linked[:, :, None])
+    assert np.array_equal(posts.others[:, 0], np.maximum(1, linked.sum(axis=1) - 1))
+
+
 def test_derived_arrays_are_made_again_only_when_their_key_changes():
     from sim.state import Derived
 
