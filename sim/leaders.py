@@ -35,7 +35,9 @@ class LeaderPosts:
         self.fte = np.zeros(shape)
         self.competence = np.zeros(shape)
         self.hired = np.zeros(shape, dtype=np.int64)  # hiring order: the most recent post is cut first
-        self.agent = np.empty(shape, dtype=object)
+        # post (county, area * MAX_POSTS + post) -> its leader; a dict, not an object array: numpy arrays hide
+        # their contents from the cycle collector, so a model whose agents sat in one would never be freed
+        self._agents: dict[tuple[int, int], DevelopmentLeader] = {}
         n_posts = len(AREAS) * MAX_POSTS
         post_area = np.repeat(np.arange(len(AREAS)), MAX_POSTS)
         # ties[c, i, j]: strength of the tie between posts i and j of county c (zero within an area)
@@ -69,19 +71,18 @@ class LeaderPosts:
         self.fte[c, area, j] = fte
         self.competence[c, area, j] = self.model.p["leaders"]["competence_start"]
         self.hired[c, area, j] = self._hires
-        self.agent[c, area, j] = leader
+        self._agents[c, area * MAX_POSTS + j] = leader
         if self.model.regional.linked[c, area]:
             self.join(c, area, j)
         return j
 
     def vacate(self, c: int, area: int, j: int) -> None:
-        leader = self.agent[c, area, j]
+        leader = self._agents.pop((c, area * MAX_POSTS + j))
         self.epoch += 1
         self.occupied[c, area, j] = False
         self.held[c, area] -= 1
         self.fte[c, area, j] = 0.0
         self.member[c, area * MAX_POSTS + j, 0] = 0.0
-        self.agent[c, area, j] = None
         self.model.regional.changed()
         leader.remove()
 
@@ -117,8 +118,12 @@ class LeaderPosts:
         out = []
         for a in range(len(AREAS)):
             held = np.flatnonzero(self.occupied[c, a])
-            out.append([self.agent[c, a, j] for j in held[np.argsort(self.hired[c, a, held])]])
+            out.append([self._agents[c, a * MAX_POSTS + j] for j in held[np.argsort(self.hired[c, a, held])].tolist()])
         return out
+
+    def leader(self, c: int, post: int) -> "DevelopmentLeader":
+        """The leader in post `post` (area * MAX_POSTS + post within the area) of county c."""
+        return self._agents[c, int(post)]
 
     # -- the monthly arithmetic --------------------------------------------------------------------
     def in_linked_areas(self) -> np.ndarray:
@@ -227,7 +232,7 @@ class DevelopmentLeader(mesa.Agent):
             return {}
         i = self.area * MAX_POSTS + self.post
         members = posts.in_linked_areas()[c].reshape(-1)
-        return {posts.agent[c].reshape(-1)[j].unique_id: {"strength": float(posts.ties[c, i, j])}
+        return {posts.leader(c, j).unique_id: {"strength": float(posts.ties[c, i, j])}
                 for j in np.flatnonzero(members * posts.other_area[i])}
 
     def contact_probability(self, n_municipalities: int, staff_time: float) -> float:

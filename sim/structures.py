@@ -65,7 +65,7 @@ class SupportStructures:
                                    * (p["readiness_decision_paths"] if s["decision_paths"] else 1.0) for s in settings])
         self.linked = np.zeros((n, n_a), dtype=bool)
         self.area_active = np.zeros(n_a, dtype=bool)
-        self.platform = np.full(n, None, dtype=object)
+        self.platform: list = [None] * n  # a list: an object array would hide the agents from the cycle collector
         self.has_platform = np.zeros(n, dtype=bool)
         self.parties = np.ones(n, dtype=np.int64)  # set by the model: sub-regions + further R&D units (BRIEF §2)
         self.consented = np.zeros(n, dtype=np.int64)

@@ -79,7 +79,7 @@ class TiesPicture:
                 g.add_edge(s.unique_id, leader.unique_id, kind="member", colocated=colocated,
                            meetings_per_year=12 if colocated else s.meetings_per_year)
         members = posts.in_linked_areas()[s.index].reshape(-1)
-        agents = posts.agent[s.index].reshape(-1)
         ties = posts.ties[s.index] * posts.other_area
         for i, j in zip(*np.nonzero(np.triu(members[:, None] & members[None, :] & (posts.other_area > 0)))):
-            g.add_edge(agents[i].unique_id, agents[j].unique_id, kind="colleague", strength=float(ties[i, j]))
+            g.add_edge(posts.leader(s.index, i).unique_id, posts.leader(s.index, j).unique_id, kind="colleague",
+                       strength=float(ties[i, j]))

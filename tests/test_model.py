@@ -223,3 +223,18 @@ def test_bass_limit(p, q):
     # within sampling error: a few standard errors plus the known O(1/substeps^2) remainder
     assert np.max(np.abs(np.array(F) - expected)) < 4 * se.max() + 0.004, z.max()
     assert np.median(z) < 3
+
+
+def test_a_dropped_model_is_freed():
+    """Ensemble, calibration and sensitivity workers build model after model: none may outlive its use.
+    (Agents held in numpy object arrays were invisible to the cycle collector, and every model stayed.)"""
+    import gc
+    import weakref
+
+    m = EBPModel(seed=1, params={"end": "2014-12-01"}).run()
+    assert m.leader_posts.held.sum() > 0 and any(s.platform_leader for s in m.structures)
+    m.ties  # the drawn picture too
+    ref = weakref.ref(m)
+    del m
+    gc.collect()
+    assert ref() is None
