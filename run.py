@@ -71,7 +71,7 @@ def cmd_run(argv) -> int:
     ap.add_argument("--replicates", type=int, metavar="N",
                     help=f"replicates per variant, 1 to {MAX_REPLICATES} (overrides the file)")
     ap.add_argument("--workers", type=int, default=None, metavar="N",
-                    help="local worker processes, >= 1 (default: all cores)")
+                    help="processes that run models: this one and N-1 workers, >= 1 (default: all cores)")
     ap.add_argument("--seed", type=int, metavar="S", help="seed of replicate 0, >= 0 (overrides the file)")
     ap.add_argument("--out", type=Path, metavar="DIR",
                     help="results folder, new or empty (default results/<name>/<timestamp>)")

@@ -175,28 +175,35 @@ def _check_space(store: Store) -> None:
 
 
 def _run_local(todo: list, workers: int, handle, fn=run_task) -> None:
+    """Run `todo` on `workers` processes: this one and a pool of workers - 1. This process has the model
+    imported already, so it runs tasks from the start, while the pool's processes are still starting (a
+    fresh interpreter imports Mesa, pandas and scipy: about a second, a few runs' time); between its own
+    runs it collects the pool's results and keeps the pool supplied."""
     # forkserver: workers start clean (no threads inherited from the parent's progress bar or Dask)
     ctx = multiprocessing.get_context("forkserver")
     # the fork server imports the model once and every worker starts as a copy of it: without this, each
     # worker spends a second or more importing Mesa, pandas and scipy before its first run
     ctx.set_forkserver_preload(["__main__", __name__])
-    with ProcessPoolExecutor(max_workers=workers, initializer=worker_init, initargs=(os.getpid(),),
+    in_flight = 2 * (workers - 1)  # a run queued behind each running one, so no worker waits for this process
+    with ProcessPoolExecutor(max_workers=workers - 1, initializer=worker_init, initargs=(os.getpid(),),
                              mp_context=ctx) as pool:
         pending = set()
         it = iter(todo)
-        try:
-            # keep a bounded number of tasks in flight, so parameters and results never pile up in memory
-            for t in it:
+
+        def collect(done) -> None:
+            for f in done:
+                pending.discard(f)
+                handle(f.result())
+            while len(pending) < in_flight and (t := next(it, None)) is not None:
                 pending.add(pool.submit(fn, t))
-                if len(pending) >= 2 * workers:
-                    break
+
+        try:
+            collect(())
+            while (t := next(it, None)) is not None:
+                handle(fn(t))  # this process's own run
+                collect([f for f in pending if f.done()])
             while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in done:
-                    handle(f.result())
-                    nxt = next(it, None)
-                    if nxt is not None:
-                        pending.add(pool.submit(fn, nxt))
+                collect(wait(pending, return_when=FIRST_COMPLETED)[0])
         except (KeyboardInterrupt, OSError):  # Ctrl-C, or a full disk while saving: stop handing out work
             for f in pending:
                 f.cancel()
