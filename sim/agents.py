@@ -219,7 +219,7 @@ class NationalKnowledgeCentre(mesa.Agent):
         # guidance past the structure on an area it works in takes its staff's time (seed 000)
         works, some = g.structures_working()
         if some:
-            past = (bypass @ m.county_mean.T)  # centre x county: share of the county's municipalities
+            past = bypass @ g.county_share  # centre x county: share of the county's municipalities
             m.regional.next_load += p["staff_time_cost"] * (past.T * works / g.areas_per_centre).sum(axis=1)
         # experience reported up in the last year makes the guidance fit practice better (a number per area)
         gain, half, base = p["relevance_gain"], p["relevance_reports"], p["uptake"]
@@ -246,6 +246,7 @@ class Guidance:
         self.reached, self.via = np.zeros((2, self.n_centres, model.n_municipalities))
         self._row = np.empty(model.n_municipalities)  # one centre's uniforms
         self.ones = np.ones(len(AREAS))
+        self.county_share = np.ascontiguousarray(model.county_mean.T)  # (contiguous: a faster product)
         self._year = None
         self._works = None
 
