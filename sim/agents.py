@@ -369,10 +369,9 @@ def peer_imitation_and_broadcast(model) -> None:
     shape = (k,) + kn.level.shape
     peers_on = model.p["channels"]["peers"] and pp["q"] > 0
     broadcast_on = pb["p"] > 0
-    # a channel that is off still moves its stream on by the month's uniforms (common random numbers)
-    rng, rng_b = model.streams("peers"), model.streams("broadcast")
-    u = rng.random(shape) if peers_on else skip_uniforms(rng, kn.level.size * k)
-    ub = rng_b.random(shape) if broadcast_on else skip_uniforms(rng_b, kn.level.size * k)
+    # each stream serves only its channel, which is on or off for the whole run: when off, nothing reads it
+    u = model.streams("peers").random(shape) if peers_on else None
+    ub = model.streams("broadcast").random(shape) if broadcast_on else None
     level = LEVELS[pp["level"]]
     for step in range(k):
         if peers_on:
@@ -383,7 +382,10 @@ def peer_imitation_and_broadcast(model) -> None:
                 share = model.county_using
             else:
                 share = model.county_mean @ (kn.level >= level)
-            p_contact = 1.0 - np.exp(-pp["q"] * share / k)
+            rate = -pp["q"] * share
+            if k > 1:  # (a division by 1 would change no number)
+                rate /= k
+            p_contact = 1.0 - np.exp(rate, out=rate)
             if pp["scope"] != "national":
                 p_contact = p_contact.take(model.muni_county, axis=0)  # take: cheaper than indexing
             make_aware(kn, u[step] < p_contact, uptake=pp["uptake"])
