@@ -310,34 +310,16 @@ class PrivateProvider(mesa.Agent):
     @staticmethod
     def receive_knowledge(model) -> None:
         """Vectorised over all providers: the monthly chance each one is reached."""
-        off = model.p["providers"]["direct_outreach"]
-        year = getattr(model, "provider_year", None)  # the months of the year still to come (made here)
-        if not year:
-            year = model.provider_year = PrivateProvider.candidates(model)
-        at, cells, u = year.pop()
-        if not model.p["channels"]["providers"] or not len(at):
-            return
-        # reached where the municipality passes knowledge on (it uses a practice in the area), or, below
-        # direct_outreach, anyway (none by default: no uniform is below 0)
-        reached = model.knowledge.level.ravel().take(cells) >= USING
-        if off > 0:
-            reached |= u < off
-        model.provider_reached.put(at[reached], True)
-
-    @staticmethod
-    def candidates(model) -> list[tuple]:
-        """A year's uniforms at once (the same numbers as a draw a month: no other process uses the stream),
-        kept month by month only where they are below pass_on_rate + direct_outreach, the monthly chance of a
-        provider whose municipality passes knowledge on (a few in a hundred): (provider-area index, its
-        municipality-area index, uniform) per month, the last month first."""
         p = model.p["providers"]
-        n = len(model.provider_muni) * len(AREAS)
-        u = model.streams("providers").random(12 * n)
-        flat = np.flatnonzero(u < p["pass_on_rate"] + p["direct_outreach"])
-        at = flat % n
-        cells = model.provider_muni.take(at // len(AREAS)) * len(AREAS) + at % len(AREAS)
-        months = np.searchsorted(flat, np.arange(1, 12) * n)
-        return list(zip(*(np.split(a, months)[::-1] for a in (at, cells, u.take(flat)))))
+        u = model.streams("providers").random((len(model.provider_muni), len(AREAS)))
+        if not model.p["channels"]["providers"] or len(u) == 0:
+            return
+        passes_on = (model.knowledge.level >= USING).take(model.provider_muni, axis=0)
+        # the monthly chance is pass_on_rate + direct_outreach where the municipality passes knowledge on,
+        # else direct_outreach alone (no uniform is below 0, the default)
+        on, off = p["pass_on_rate"] + p["direct_outreach"], p["direct_outreach"]
+        reached = (u < on) & passes_on if off <= 0 else np.where(passes_on, u < on, u < off)
+        model.provider_reached |= reached
 
 
 class NationalCoordination(mesa.Agent):

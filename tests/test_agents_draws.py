@@ -3,10 +3,9 @@ once gives the months a draw a month would, and one publishing centre's guidance
 its contact counts would have done."""
 
 import numpy as np
-import pytest
 
 from sim import EBPModel
-from sim.agents import PrivateProvider, University, per_municipality
+from sim.agents import University, per_municipality
 from sim.knowledge import expose_counts
 from sim.parameters import AREAS
 
@@ -92,25 +91,3 @@ def test_only_centres_that_exist_and_work_in_an_area_publish():
     assert can[[c.key for c in m.centres].index("ims")]
     assert m.guidance.can_publish(2016)[[c.key for c in m.centres].index("sbu")]
 
-
-
-def _providers_month_by_month(model) -> None:
-    """The providers' step as it was written before a year's draws were kept only where below the chance."""
-    p = model.p["providers"]
-    u = model.streams("providers").random((len(model.provider_muni), len(AREAS)))
-    if not model.p["channels"]["providers"] or len(u) == 0:
-        return
-    passes_on = (model.knowledge.level >= 2).take(model.provider_muni, axis=0)
-    on, off = p["pass_on_rate"] + p["direct_outreach"], p["direct_outreach"]
-    model.provider_reached |= np.where(passes_on, u < on, u < off)
-
-
-@pytest.mark.parametrize("outreach", [0.0, 0.004])
-def test_a_year_of_provider_draws_gives_what_a_draw_a_month_gives(monkeypatch, outreach):
-    params = {"providers": {"pass_on_rate": 0.02, "direct_outreach": outreach}, "end": "2013-08"}
-    yearly = EBPModel(seed=4, params=params).run()
-    monkeypatch.setattr(PrivateProvider, "receive_knowledge", staticmethod(_providers_month_by_month))
-    monthly = EBPModel(seed=4, params=params).run()
-    assert 0 < monthly.provider_reached.mean() < 0.9
-    assert np.array_equal(yearly.provider_reached, monthly.provider_reached)
-    assert np.array_equal(yearly.observables.values, monthly.observables.values, equal_nan=True)
