@@ -217,8 +217,8 @@ class NationalKnowledgeCentre(mesa.Agent):
         m.duplication_muni += (counts * recent) @ ones
         np.matmul((bypass @ recent) * mask, ones, out=m.centre_duplications)
         # guidance past the structure on an area it works in takes its staff's time (seed 000)
-        works, some = g.structures_working()
-        if some:
+        works = (m.regional.linked & (m.leader_posts.held > 0)).astype(float) @ mask.T  # county x centre
+        if works.any():
             past = bypass @ g.county_share  # centre x county: share of the county's municipalities
             m.regional.next_load += p["staff_time_cost"] * (past.T * works / g.areas_per_centre).sum(axis=1)
         # experience reported up in the last year makes the guidance fit practice better (a number per area)
@@ -248,7 +248,6 @@ class Guidance:
         self.ones = np.ones(len(AREAS))
         self.county_share = np.ascontiguousarray(model.county_mean.T)  # (contiguous: a faster product)
         self._year = None
-        self._works = None
 
     def can_publish(self, year: int) -> np.ndarray:
         """The centres that exist in `year` and work in one of the model's areas."""
@@ -277,16 +276,6 @@ class Guidance:
             at = k + 1
         skip_uniforms(rng, (len(out) - at) * n_m)
         return out
-
-    def structures_working(self) -> tuple[np.ndarray, bool]:
-        """County x centre: the areas a centre works in where the county's structure is linked and holds a
-        development leader, and whether there are any (kept while no area is linked and no post changes)."""
-        s, posts = self.model.regional, self.model.leader_posts
-        key = (s.epoch, posts.epoch)
-        if self._works is None or self._works[0] != key:
-            works = (s.linked & (posts.held > 0)).astype(float) @ self.model.centre_areas.T
-            self._works = (key, works, bool(works.any()))
-        return self._works[1], self._works[2]
 
     def expose(self, counts: np.ndarray, **how) -> None:
         """Expose each municipality and area to `counts` contacts (whole-number floats): as yes/no where no
