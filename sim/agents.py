@@ -324,17 +324,14 @@ class NationalCoordination(mesa.Agent):
             return
         if event["type"] == "leader_meeting":
             self.meet_leaders()
-        invited = np.zeros(m.n_municipalities, dtype=bool)
-        prob = np.zeros(m.n_municipalities)
+        prob = np.zeros(len(m.structures))  # the chance to attend, by county: none where not invited
         for ci in event["county_idx"]:
             s = m.structures[ci]
-            rows = s.rows
-            invited[rows] = True
             # a platform leader recruits municipalities personally, and can reach only so many
-            mobilised = min(1.0, p["mobilisation_capacity"] / len(rows)) if s.platform_leader else 0.0
-            prob[rows] = min(1.0, p["attend_prob"][event["type"]] * (1.0 + p["platform_mobilisation"] * mobilised))
+            mobilised = min(1.0, p["mobilisation_capacity"] / len(s.rows)) if s.platform_leader else 0.0
+            prob[ci] = min(1.0, p["attend_prob"][event["type"]] * (1.0 + p["platform_mobilisation"] * mobilised))
             s.add_time_load(p["network_time_cost"])  # the county's people take part in SALAR's networks
-        attend = invited & (u < prob) & m.knowledge.take_part(u2)
+        attend = (u < prob.take(m.muni_county)) & m.knowledge.take_part(u2)  # (no uniform is below 0)
         m.knowledge.salar_event |= attend
         m.knowledge.expose(attend[:, None] & m.areas_running[None, :], uptake=p["event_uptake"], initiative=True, taken=True)
 
