@@ -223,7 +223,8 @@ class NationalKnowledgeCentre(mesa.Agent):
             m.regional.next_load += p["staff_time_cost"] * (past.T * works / g.areas_per_centre).sum(axis=1)
         # experience reported up in the last year makes the guidance fit practice better (a number per area)
         gain, half, base = p["relevance_gain"], p["relevance_reports"], p["uptake"]
-        uptake = np.array([min(1.0, base * (1.0 + gain * r / (r + half))) for r in m.upward_recent().tolist()])
+        uptake = g.uptake  # spread over the municipalities: cheaper in `expose` than broadcasting a row by area
+        uptake[...] = [min(1.0, base * (1.0 + gain * r / (r + half))) for r in m.upward_recent().tolist()]
         # contacts per municipality and area: how many publishing centres reached it and work in the area
         if via is not None:
             g.expose(via.T @ mask, uptake=uptake, initiative=True, structure=True)
@@ -242,6 +243,7 @@ class Guidance:
         mask = model.centre_areas
         self.areas_per_centre = np.maximum(mask.sum(axis=1), 1)
         self.recent = np.zeros(model.knowledge.level.shape)
+        self.uptake = np.zeros(model.knowledge.level.shape)  # this month's uptake by area, in every row
         # centre x municipality reached (through the structure), 0/1, refilled each month
         self.reached, self.via = np.zeros((2, self.n_centres, model.n_municipalities))
         self._row = np.empty(model.n_municipalities)  # one centre's uniforms
