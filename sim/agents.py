@@ -194,7 +194,8 @@ class NationalKnowledgeCentre(mesa.Agent):
         g = m.guidance
         rng = g.rng
         # those that exist this year and work in one of the model's areas publish (the others' chance is 0)
-        rows = [k for k, (u, chance) in enumerate(zip(rng.random(g.n_centres).tolist(), g.chances(m.year))) if u < chance]
+        draws = zip(rng.random(g.n_centres).tolist(), g.chances(m.year))
+        rows = [k for k, (u, chance) in enumerate(draws) if u < chance]
         if not m.p["channels"]["centres"] or not rows:
             skip_uniforms(rng, 2 * g.n_centres * m.n_municipalities)
             m.centre_duplications.fill(0)

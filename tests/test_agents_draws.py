@@ -1,6 +1,6 @@
 """The channels' cheaper ways of drawing and exposing change no number: a year of university draws made at
-once gives the months a draw a month would, and one publishing centre's guidance exposed as yes/no is what
-its contact counts would have done."""
+once gives the months a draw a month would, one publishing centre's guidance exposed as yes/no is what its
+contact counts would have done, and drawing only the publishing centres' rows gives what drawing all does."""
 
 import numpy as np
 
