@@ -14,9 +14,9 @@ import math
 import mesa
 import numpy as np
 
-from .knowledge import LEVELS, USING, expose_counts
+from .knowledge import LEVELS, USING
 from .parameters import AREAS
-from .streams import draw_rows, skip_uniforms
+from .streams import skip_uniforms
 
 
 def per_municipality(flag: np.ndarray) -> bool | np.ndarray:
@@ -192,50 +192,44 @@ class NationalKnowledgeCentre(mesa.Agent):
         takes the structures' staff time, and experience reported up makes all guidance more relevant."""
         m, p = model, model.p["centres"]
         g = m.guidance
-        n_c, n_m = g.n_centres, m.n_municipalities
         rng = g.rng
-        drawn = rng.random(n_c) < g.chance
-        m.centre_duplications.fill(0)
-        # those that exist this year and work in one of the model's areas publish
-        rows = np.flatnonzero(drawn & g.can_publish(m.year))
-        if not m.p["channels"]["centres"] or not rows.size:
-            skip_uniforms(rng, 2 * n_c * n_m)
+        # those that exist this year and work in one of the model's areas publish (the others' chance is 0)
+        draws = zip(rng.random(g.n_centres).tolist(), g.chances(m.year))
+        rows = [k for k, (u, chance) in enumerate(draws) if u < chance]
+        if not m.p["channels"]["centres"] or not rows:
+            skip_uniforms(rng, 2 * g.n_centres * m.n_municipalities)
+            m.centre_duplications.fill(0)
             return
         # the month's uniforms are (reach, via the structure) x centre x municipality; only the rows of
-        # centres that publish are made, and the second set only if any guidance goes via the structure
-        reached = draw_rows(rng, (n_c, n_m), rows) < p["reach"]  # publishing centre x municipality
+        # centres that publish are made, and the second set only if any guidance goes via the structure.
+        # Centre x municipality as 0/1 floats (whole numbers throughout, so every sum below is exact)
+        reached = g.draw(rows, p["reach"], g.reached)
         if p["via_structure"] > 0:
-            via = reached & (draw_rows(rng, (n_c, n_m), rows) < p["via_structure"])
-            bypass = reached & ~via
+            via = g.draw(rows, p["via_structure"], g.via) * reached
+            bypass = reached - via
         else:  # no uniform is below 0
-            skip_uniforms(rng, n_c * n_m)
+            skip_uniforms(rng, g.reached.size)
             via, bypass = None, reached
-        if not reached.any():
-            return
-        kn = m.knowledge
         mask = m.centre_areas  # centre x area it works in, 0/1
+        counts = bypass.T @ mask  # municipality x area: publishing centres that reached it past the structure
         # guidance that arrives beside recent support from the regional structure duplicates it
-        recent = np.greater(kn.last_structure, m.month - p["duplication_window"], out=g.recent)  # as 0/1
-        dup = bypass * (mask[rows] @ recent.T)  # publishing centre x municipality (whole numbers)
-        m.centre_duplications[rows] = dup.sum(axis=1)
-        m.duplication_muni += dup.sum(axis=0)
+        recent = np.greater(m.knowledge.last_structure, m.month - p["duplication_window"], out=g.recent)  # as 0/1
+        ones = g.ones  # sums as products with ones: cheaper than .sum(axis=1) over so short an axis
+        m.duplication_muni += (counts * recent) @ ones
+        np.matmul((bypass @ recent) * mask, ones, out=m.centre_duplications)
         # guidance past the structure on an area it works in takes its staff's time (seed 000)
-        s = m.regional
-        works = (s.linked & (m.leader_posts.held > 0)).astype(float) @ mask.T  # county x centre
+        works = (m.regional.linked & (m.leader_posts.held > 0)).astype(float) @ mask.T  # county x centre
         if works.any():
-            past_all = g.past_all
-            past_all.fill(0.0)
-            past_all[rows] = bypass
-            past = (past_all @ m.county_mean.T)  # centre x county: share of the county's municipalities
-            s.next_load += p["staff_time_cost"] * (past.T * works / g.areas_per_centre).sum(axis=1)
-        # experience reported up in the last year makes the guidance fit practice better
-        reports = m.upward_recent()
-        relevance = 1.0 + p["relevance_gain"] * reports / (reports + p["relevance_reports"])
-        uptake = np.minimum(1.0, p["uptake"] * relevance)
+            past = bypass @ g.county_share  # centre x county: share of the county's municipalities
+            m.regional.next_load += p["staff_time_cost"] * (past.T * works / g.areas_per_centre).sum(axis=1)
+        # experience reported up in the last year makes the guidance fit practice better (a number per area)
+        gain, half, base = p["relevance_gain"], p["relevance_reports"], p["uptake"]
+        uptake = g.uptake  # spread over the municipalities: cheaper in `expose` than broadcasting a row by area
+        uptake[...] = [min(1.0, base * (1.0 + gain * r / (r + half))) for r in m.upward_recent().tolist()]
         # contacts per municipality and area: how many publishing centres reached it and work in the area
         if via is not None:
-            g.expose(via, rows, uptake=uptake, initiative=True, structure=True)
-        g.expose(bypass, rows, uptake=uptake, initiative=False)
+            g.expose(via.T @ mask, uptake=uptake, initiative=True, structure=True)
+        g.expose(counts, uptake=uptake, initiative=False)
 
 
 class Guidance:
@@ -248,11 +242,14 @@ class Guidance:
         self.n_centres = len(model.centres)
         self.chance = p["guidance_per_year"] / 12.0  # a month's chance that a centre publishes
         mask = model.centre_areas
-        self.works_in = mask > 0  # centre x area it works in
-        self.areas = mask.astype(np.int64)  # the same as counts
         self.areas_per_centre = np.maximum(mask.sum(axis=1), 1)
         self.recent = np.zeros(model.knowledge.level.shape)
-        self.past_all = np.zeros((self.n_centres, model.n_municipalities))  # centre x municipality reached, 0/1
+        self.uptake = np.zeros(model.knowledge.level.shape)  # this month's uptake by area, in every row
+        # centre x municipality reached (through the structure), 0/1, refilled each month
+        self.reached, self.via = np.zeros((2, self.n_centres, model.n_municipalities))
+        self._row = np.empty(model.n_municipalities)  # one centre's uniforms
+        self.ones = np.ones(len(AREAS))
+        self.county_share = np.ascontiguousarray(model.county_mean.T)  # (contiguous: a faster product)
         self._year = None
 
     def can_publish(self, year: int) -> np.ndarray:
@@ -260,17 +257,35 @@ class Guidance:
         if year != self._year:
             m = self.model
             self._can = (m.centre_founded <= year) & (m.centre_areas.sum(axis=1) > 0)
+            self._chances = [self.chance if can else 0.0 for can in self._can.tolist()]
             self._year = year
         return self._can
 
-    def expose(self, reached: np.ndarray, rows: np.ndarray, **how) -> None:
-        """Expose each municipality and area to as many contacts as publishing centres (`rows`) reached it and
-        work in the area: as yes/no when one centre publishes (the same as one contact each)."""
-        kn = self.model.knowledge
-        if len(rows) == 1:
-            kn.expose(reached[0][:, None] & self.works_in[rows[0]], **how)
-        else:
-            expose_counts(kn, np.matmul(reached.T, self.areas[rows]), **how)
+    def chances(self, year: int) -> list[float]:
+        """Each centre's chance to publish in a month of `year`: 0 for those that cannot publish."""
+        self.can_publish(year)
+        return self._chances
+
+    def draw(self, rows: list[int], chance: float, out: np.ndarray) -> np.ndarray:
+        """The next centre x municipality uniforms of the stream, as 0/1 below `chance` in `out`: made only
+        for the rows of centres that publish (ascending), zeros elsewhere (the stream moves on by them all)."""
+        rng, row, n_m = self.rng, self._row, out.shape[1]
+        out.fill(0.0)
+        at = 0
+        for k in rows:
+            skip_uniforms(rng, (k - at) * n_m)
+            rng.random(out=row)
+            np.less(row, chance, out=out[k])
+            at = k + 1
+        skip_uniforms(rng, (len(out) - at) * n_m)
+        return out
+
+    def expose(self, counts: np.ndarray, **how) -> None:
+        """Expose each municipality and area to `counts` contacts (whole-number floats): as yes/no where no
+        pair has more than one (the same arithmetic, cheaper), nothing where there are none."""
+        most = counts.max()
+        if most > 0:
+            self.model.knowledge.expose(counts > 0 if most == 1 else counts.astype(np.int64), **how)
 
 
 class PrivateProvider(mesa.Agent):
@@ -312,17 +327,14 @@ class NationalCoordination(mesa.Agent):
             return
         if event["type"] == "leader_meeting":
             self.meet_leaders()
-        invited = np.zeros(m.n_municipalities, dtype=bool)
-        prob = np.zeros(m.n_municipalities)
+        prob = np.zeros(len(m.structures))  # the chance to attend, by county: none where not invited
         for ci in event["county_idx"]:
             s = m.structures[ci]
-            rows = s.rows
-            invited[rows] = True
             # a platform leader recruits municipalities personally, and can reach only so many
-            mobilised = min(1.0, p["mobilisation_capacity"] / len(rows)) if s.platform_leader else 0.0
-            prob[rows] = min(1.0, p["attend_prob"][event["type"]] * (1.0 + p["platform_mobilisation"] * mobilised))
+            mobilised = min(1.0, p["mobilisation_capacity"] / len(s.rows)) if s.platform_leader else 0.0
+            prob[ci] = min(1.0, p["attend_prob"][event["type"]] * (1.0 + p["platform_mobilisation"] * mobilised))
             s.add_time_load(p["network_time_cost"])  # the county's people take part in SALAR's networks
-        attend = invited & (u < prob) & m.knowledge.take_part(u2)
+        attend = (u < prob.take(m.muni_county)) & m.knowledge.take_part(u2)  # (no uniform is below 0)
         m.knowledge.salar_event |= attend
         m.knowledge.expose(attend[:, None] & m.areas_running[None, :], uptake=p["event_uptake"], initiative=True, taken=True)
 
@@ -346,10 +358,9 @@ def peer_imitation_and_broadcast(model) -> None:
     shape = (k,) + kn.level.shape
     peers_on = model.p["channels"]["peers"] and pp["q"] > 0
     broadcast_on = pb["p"] > 0
-    # a channel that is off still moves its stream on by the month's uniforms (common random numbers)
-    rng, rng_b = model.streams("peers"), model.streams("broadcast")
-    u = rng.random(shape) if peers_on else skip_uniforms(rng, kn.level.size * k)
-    ub = rng_b.random(shape) if broadcast_on else skip_uniforms(rng_b, kn.level.size * k)
+    # each stream serves only its channel, which is on or off for the whole run: when off, nothing reads it
+    u = model.streams("peers").random(shape) if peers_on else None
+    ub = model.streams("broadcast").random(shape) if broadcast_on else None
     level = LEVELS[pp["level"]]
     for step in range(k):
         if peers_on:
@@ -360,7 +371,10 @@ def peer_imitation_and_broadcast(model) -> None:
                 share = model.county_using
             else:
                 share = model.county_mean @ (kn.level >= level)
-            p_contact = 1.0 - np.exp(-pp["q"] * share / k)
+            rate = -pp["q"] * share
+            if k > 1:  # (a division by 1 would change no number)
+                rate /= k
+            p_contact = 1.0 - np.exp(rate, out=rate)
             if pp["scope"] != "national":
                 p_contact = p_contact.take(model.muni_county, axis=0)  # take: cheaper than indexing
             make_aware(kn, u[step] < p_contact, uptake=pp["uptake"])

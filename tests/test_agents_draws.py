@@ -1,6 +1,6 @@
 """The channels' cheaper ways of drawing and exposing change no number: a year of university draws made at
-once gives the months a draw a month would, and one publishing centre's guidance exposed as yes/no is what
-its contact counts would have done."""
+once gives the months a draw a month would, one publishing centre's guidance exposed as yes/no is what its
+contact counts would have done, and drawing only the publishing centres' rows gives what drawing all does."""
 
 import numpy as np
 
@@ -56,13 +56,13 @@ def test_one_publishing_centre_exposed_as_yes_no_is_what_its_counts_do():
         for _ in range(30):
             m.step()
     centres = models[0].centres
-    row = np.array([next(k for k, c in enumerate(centres) if len(c.areas) > 1 and c.areas != centres[0].areas)])
-    reached = np.random.default_rng(4).random((1, models[0].n_municipalities)) < 0.3
+    row = next(k for k, c in enumerate(centres) if len(c.areas) > 1 and c.areas != centres[0].areas)
+    reached = np.zeros((len(centres), models[0].n_municipalities))  # centre x municipality, 0/1 as guidance has it
+    reached[row] = np.random.default_rng(4).random(models[0].n_municipalities) < 0.3
     uptake = np.array([0.02, 0.03, 0.025, 0.02, 0.04])
-    g = models[0].guidance
-    g.expose(reached, row, uptake=uptake, initiative=False)
+    models[0].guidance.expose(reached.T @ models[0].centre_areas, uptake=uptake, initiative=False)
     kn = models[1].knowledge
-    expose_counts(kn, np.matmul(reached.T, models[1].centre_areas[row].astype(np.int64)), uptake=uptake,
+    expose_counts(kn, np.matmul(reached.T.astype(np.int64), models[1].centre_areas.astype(np.int64)), uptake=uptake,
                   initiative=False)
     u = np.random.default_rng(5).random((3,) + kn.level.shape)
     for m in models:
@@ -70,6 +70,17 @@ def test_one_publishing_centre_exposed_as_yes_no_is_what_its_counts_do():
     a, b = (m.knowledge for m in models)
     assert np.array_equal(a.level, b.level) and np.array_equal(a.last_contact, b.last_contact)
     assert (a.last_contact == 30).any()  # the guidance reached someone
+
+
+def test_guidance_drawn_for_the_publishing_centres_only_is_what_all_draws_give():
+    m = EBPModel(seed=2)
+    g = m.guidance
+    rows = [1, 4, 5]
+    full = np.random.Generator(np.random.PCG64(7)).random((g.n_centres, m.n_municipalities)) < 0.15
+    g.rng = np.random.Generator(np.random.PCG64(7))
+    got = g.draw(rows, 0.15, np.full((g.n_centres, m.n_municipalities), 9.0))
+    assert np.array_equal(got[rows], full[rows]) and not got[[k for k in range(g.n_centres) if k not in rows]].any()
+    assert g.rng.random() == np.random.Generator(np.random.PCG64(7)).random(full.size + 1)[-1]  # moved on by all
 
 
 def test_only_centres_that_exist_and_work_in_an_area_publish():
