@@ -180,7 +180,7 @@ class KnowledgeState:
         counts = contact.dtype != bool
         via = structure if isinstance(structure, bool) else np.asarray(structure, dtype=bool)
         if taken:
-            if np.any(via):
+            if via is True or (via is not False and via.any()):  # (np.any(False) costs more than the rest)
                 raise ValueError("a contact that was taken part in cannot also need a resource person")
             allowed = None
         elif via is False:

@@ -45,6 +45,23 @@ COUNTS = {"functioning_structures", "platform_leaders", "development_leaders", "
           "principal_spending", "upward_reports", "duplication", "unit_principle"} | {f"linked_{a}" for a in AREAS}
 
 
+_LAYOUT: dict[tuple, tuple] = {}  # per process: index arrays that depend only on the country's layout
+
+
+def _layout(key: tuple, make) -> tuple:
+    """The read-only arrays `make()` gives for `key` (the sizes and the bytes of the arrays they come from),
+    made once per process: every model of an ensemble or a calibration shares the country's layout."""
+    hit = _LAYOUT.get(key)
+    if hit is None:
+        hit = make()
+        for a in hit:
+            a.flags.writeable = False
+        if len(_LAYOUT) >= 8:  # a few countries at most (the benchmarks' scaled ones)
+            _LAYOUT.clear()
+        _LAYOUT[key] = hit
+    return hit
+
+
 def _runs(columns: list[int], start: int = 0) -> list[tuple[slice, slice]]:
     """(destination, source) slice pairs copying source columns start, start+1, ... to `columns`, one pair
     per run of consecutive destination columns: a few slice copies instead of fancy indexing each month."""
@@ -81,7 +98,8 @@ class Observables:
         self.cumulative_spending = np.zeros(n_c + 1)  # up to the last month computed
         self.provider_county = model.muni_county[model.provider_muni] if n_p else np.zeros(0, int)
         self.place_sizes = np.concatenate([[n_m], model.county_sizes])
-        self.provider_mean = self._mean_matrix(self.provider_county, n_c)
+        self.provider_mean, = _layout(("provider_mean", n_c, self.provider_county.tobytes()),
+                                      lambda: (self._mean_matrix(self.provider_county, n_c),))
         # what record copies, for a block of months at most (computed when full, so memory stays bounded
         # whatever the size of the country): municipalities' reach flags (reached, last 12 months, SALAR
         # event), knowledge levels, duplication; providers reached by area; county posts, reports, money
@@ -102,12 +120,9 @@ class Observables:
         self._lock = threading.Lock()  # the app reads values from another thread while the model steps
         # (month, flag, county), (month, county, area, level) and (month, county) bins of the months of a
         # block: bincount gives all counts at once
-        month = np.arange(n_b)[:, None]
-        self._flag_cell = (month * (3 * n_c) + (np.arange(3)[:, None] * n_c + model.muni_county).ravel()).ravel()
-        self._level_cell = (month[:, :, None] * n_c + model.muni_county[:, None]) * n_a + np.arange(n_a)
-        self._level_cell *= 4
+        self._flag_cell, self._level_cell, self._county_cell = _layout(
+            ("cells", n_b, n_c, n_a, model.muni_county.tobytes()), lambda: self._cells(n_b, n_c, n_a, model.muni_county))
         self._level_bin = np.empty_like(self._level_cell)
-        self._county_cell = (month * n_c + model.muni_county).ravel()
         self._share_runs = _runs([c[n] for n in ("reach_any", "reach_12m", "salar_event_share")]
                                  + [c[f"adoption_{a}"] for a in AREAS] + [c[f"established_{a}"] for a in AREAS])
         self._using, self._established = slice(3, 3 + n_a), slice(3 + n_a, 3 + 2 * n_a)
@@ -116,6 +131,15 @@ class Observables:
         self._count_runs = _runs([c[n] for n in count_names])
         self._linked_runs = _runs([c[f"linked_{a}"] for a in AREAS], start=8)
         self._provider_runs = _runs([c["provider_reach"]] + [c[f"provider_reach_{a}"] for a in AREAS])
+
+    @staticmethod
+    def _cells(n_b: int, n_c: int, n_a: int, muni_county: np.ndarray) -> tuple:
+        month = np.arange(n_b)[:, None]
+        flag_cell = (month * (3 * n_c) + (np.arange(3)[:, None] * n_c + muni_county).ravel()).ravel()
+        level_cell = (month[:, :, None] * n_c + muni_county[:, None]) * n_a + np.arange(n_a)
+        level_cell *= 4
+        county_cell = (month * n_c + muni_county).ravel()
+        return flag_cell, level_cell, county_cell
 
     @staticmethod
     def _mean_matrix(county: np.ndarray, n_counties: int) -> np.ndarray:

@@ -246,9 +246,24 @@ def plausible_range(spec: Param) -> tuple:
     return spec.plausible if spec.plausible is not None else (spec.lo, spec.hi)
 
 
+_ATOMS = (int, float, str, bool, type(None))
+
+
+def _copy(value):
+    """A deep copy of a tree of parameter values: what copy.deepcopy gives, several times faster on the
+    plain dicts, lists and numbers parameters are made of (every model build copies the whole tree)."""
+    if isinstance(value, _ATOMS):
+        return value
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy(v) for v in value]
+    return copy.deepcopy(value)
+
+
 def _values(spec):
     if isinstance(spec, Param):
-        return copy.deepcopy(spec.default)
+        return _copy(spec.default)
     return {k: _values(v) for k, v in spec.items()}
 
 
@@ -286,7 +301,7 @@ def check_value(path: str, spec: Param, value: Any) -> None:
 
 def merge(base: dict, overrides: dict | None, _spec=None, _path="") -> dict:
     """Return a copy of `base` with `overrides` applied, checking keys and values against SPEC."""
-    out = copy.deepcopy(base)
+    out = _copy(base)
     spec = SPEC if _spec is None else _spec
     for key, value in (overrides or {}).items():
         path = f"{_path}{key}"
