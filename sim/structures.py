@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .draws import MAX_PARTIES, rare_poisson, structure_draws
+from .draws import MAX_PARTIES, rare_poisson_cells, structure_draws
 from .funding import REGIONAL, Budget
 from .leaders import MAX_POSTS, DevelopmentLeader, PlatformLeader
 from .parameters import AREAS
@@ -85,7 +85,8 @@ class SupportStructures:
         self._party = np.arange(MAX_PARTIES)
         self._leader_chances = np.array([model.p["leaders"]["uptake"], model.p["leaders"]["consolidation"]])
         self._draws = structure_draws(self)
-        self._ones = np.ones(n, dtype=np.int64), np.ones(n_a, dtype=np.int64)
+        self._no_reports = np.zeros(n, dtype=np.int64)
+        self._no_reports.flags.writeable = False
         # money enough for a platform leader (structure.platform_min_funding); set again by read_budget
         self.funded = self.exists & (self.funding_ratio >= p["platform_min_funding"])
         self.epoch = 0  # bumped by restructured(): keys the arrays derived from the structures' state
@@ -339,6 +340,16 @@ class SupportStructures:
         rate = self._derived("upward", (posts.epoch, self.epoch),
                              lambda: m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None]
                              * self._links().platform_linked)
-        reports = rare_poisson(u, rate * m.county_using)  # (streams.poisson's counts)
-        self.upward_reports = reports @ self._ones[1]  # (exact sums of counts)
-        m.upward[m.month] += self._ones[0] @ reports  # received nationally: shapes the relevance of national guidance
+        cells = rare_poisson_cells(u, rate * m.county_using)  # (streams.poisson's counts, where above zero)
+        if not cells:  # (most months: a few reports among 105 county-areas, often none)
+            self.upward_reports = self._no_reports
+            return
+        reports, by_area, n_a = np.zeros(len(self.unit), dtype=np.int64), {}, len(AREAS)
+        for i, n in cells:
+            c, a = divmod(i, n_a)
+            reports[c] += n
+            by_area[a] = by_area.get(a, 0) + n
+        self.upward_reports = reports
+        row = m.upward[m.month]  # received nationally: shapes the relevance of national guidance
+        for a, n in by_area.items():
+            row[a] += n
