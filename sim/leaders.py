@@ -43,6 +43,7 @@ class LeaderPosts:
         # ties[c, i, j]: strength of the tie between posts i and j of county c (zero within an area)
         self.other_area = (post_area[:, None] != post_area[None, :]).astype(float)
         self.ties = np.zeros((n_counties, n_posts, n_posts))
+        self._growth = (None, None)  # (gain, gain * other_area) of the last meeting, for meet
         # kept as posts are filled and areas linked, for colleague_tie: 1.0 for a post held in a linked area,
         # and per county the number of other linked areas a leader could reach (at least 1)
         self.member = np.zeros((n_counties, n_posts, 1))
@@ -157,7 +158,9 @@ class LeaderPosts:
         county = self.ties[c]  # a view
         county *= factor
         if gain:
-            county += gain * self.other_area
+            if self._growth[0] != gain:  # (the same gain all run: its tie matrix is made once)
+                self._growth = gain, gain * self.other_area
+            county += self._growth[1]
 
     def no_visit(self, reach: np.ndarray) -> np.ndarray:
         """(county, area): the chance that none of the area's leaders works with a given municipality of the
