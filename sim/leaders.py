@@ -87,12 +87,15 @@ class LeaderPosts:
         self.model.regional.changed()
         leader.remove()
 
-    def cut_back(self, cut: np.ndarray, excess: np.ndarray) -> None:
-        """Less money: in each (county, area) where `cut`, the post hired last is cut by the `excess` FTE, or
-        ended if less than 0.05 FTE would be left. (A few a month: one at a time is cheaper than fancy indexing.)"""
+    def cut_back(self, cut: list[tuple[int, int]], excess: np.ndarray) -> None:
+        """Less money: in each (county, area) of `cut` where a post is held, the post hired last is cut by the
+        `excess` FTE, or ended if less than 0.05 FTE would be left. (A few a month: one at a time is cheaper
+        than fancy indexing.)"""
         self.epoch += 1
         ended = []
-        for c, a in zip(*(i.tolist() for i in np.nonzero(cut))):
+        for c, a in cut:
+            if not self.held[c, a]:
+                continue
             hired = np.where(self.occupied[c, a], self.hired[c, a], -1).tolist()
             last = hired.index(max(hired))
             left = float(self.fte[c, a, last]) - float(excess[c, a])

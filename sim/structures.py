@@ -122,10 +122,15 @@ class SupportStructures:
 
     def target_fte(self) -> np.ndarray:
         """(county, area) FTE the year's money pays for, after administration (the principle's overhead)."""
+        return self._targets()[0]
+
+    def _targets(self) -> tuple[np.ndarray, np.ndarray]:
+        """target_fte, and the staffing above which posts are cut (target + 1e-9)."""
         def make():
             p = self.model.p
             overhead = np.where(self.unit, p["structure"]["admin_overhead"]["unit"], p["structure"]["admin_overhead"]["network"])
-            return (self.area_active * self.money[:, 1:] * (1.0 - overhead)[:, None]) / p["leaders"]["cost_msek_per_fte"]
+            target = (self.area_active * self.money[:, 1:] * (1.0 - overhead)[:, None]) / p["leaders"]["cost_msek_per_fte"]
+            return target, target + 1e-9
         return self._derived("target", (self.unit.tobytes(), self.area_active.tobytes(), self.money.tobytes()), make)
 
     def field_proximity(self) -> np.ndarray:
@@ -255,19 +260,22 @@ class SupportStructures:
         ``leaders.layoff_rate``; one draw); leave: (county, area, post) its leader would leave (``leaders.turnover``)."""
         m = self.model
         posts = m.leader_posts
-        leave = leave & posts.occupied
-        if leave.any():
-            for c, a, j in zip(*(i.tolist() for i in np.nonzero(leave))):
-                posts.vacate(c, a, j)  # the post stays funded and is refilled below
-        target, staffed = self.target_fte(), posts.staffed_fte()
-        cut = (staffed > target + 1e-9) & (posts.held > 0) & layoff
-        if cut.any():
-            posts.cut_back(cut, staffed - target)
+        n_a = len(AREAS)
+        # (flat indices of the few cells that act, and Python checks there: fewer numpy calls than masks)
+        for i in np.flatnonzero(leave & posts.occupied).tolist():
+            c, k = divmod(i, n_a * MAX_POSTS)
+            posts.vacate(c, *divmod(k, MAX_POSTS))  # the post stays funded and is refilled below
+        (target, over), staffed = self._targets(), posts.staffed_fte()
+        cut = [divmod(i, n_a) for i in np.flatnonzero((staffed > over) & layoff).tolist()]
+        if cut:
+            posts.cut_back(cut, staffed - target)  # (where a post is held)
         # (an area with more staff than money never hires, so no area is both cut and hiring)
-        hire = (target - staffed > 0.05) & hire & (posts.held < MAX_POSTS)
-        if hire.any():
-            for c, a in zip(*(i.tolist() for i in np.nonzero(hire))):
-                DevelopmentLeader(m, m.structures[c], a, fte=min(1.0, target[c, a] - staffed[c, a]))
+        gap = target - staffed
+        held = posts.held
+        for i in np.flatnonzero((gap > 0.05) & hire).tolist():
+            c, a = divmod(i, n_a)
+            if held[c, a] < MAX_POSTS:
+                DevelopmentLeader(m, m.structures[c], a, fte=min(1.0, gap[c, a]))
 
     def consider_linking(self, link: np.ndarray) -> None:
         """Where the areas are not fixed, a platform leader brings each active area's leaders in with a
