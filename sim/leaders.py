@@ -47,7 +47,7 @@ class LeaderPosts:
         # kept as posts are filled and areas linked, for colleague_tie: 1.0 for a post held in a linked area,
         # and per county the number of other linked areas a leader could reach (at least 1)
         self.member = np.zeros((n_counties, n_posts, 1))
-        self.others = np.ones((n_counties, 1), dtype=np.int64)
+        self.others = np.ones((n_counties, 1))  # (float: dividing by an int array would cast it every month)
         self._hires = 0
         self.top = 0  # posts 0 .. top-1 have ever been filled (in every county and area): the others are empty
         self.epoch = 0  # bumped whenever a post is filled, vacated or cut: keys what is derived from the posts
