@@ -69,6 +69,7 @@ class SupportStructures:
         self.has_platform = np.zeros(n, dtype=bool)
         self.parties = np.ones(n, dtype=np.int64)  # set by the model: sub-regions + further R&D units (BRIEF §2)
         self.consented = np.zeros(n, dtype=np.int64)
+        self.consenting = True  # some party may still have to agree
         self.time_load = np.zeros(n)  # share of staff time taken this month by national networks and parallel guidance
         self.next_load = np.zeros(n)
         self._staff_time = np.ones(n)  # 1 - time_load, made when time_load is (monthly)
@@ -164,7 +165,8 @@ class SupportStructures:
         self.next_load.fill(0.0)
         m.staff_time_lost += float(self.time_load.sum())
         hire, layoff, meeting, link, leave, rd_agrees = draws["structure"].next()
-        self.seek_consent(*draws["consent"].next())
+        if self.consenting:  # (once all parties have agreed the consent stream, used nowhere else, is left)
+            self.seek_consent(*draws["consent"].next())
         self.staff_platform(hire, layoff, leave)
         self.negotiate_rd(rd_agrees)
         self.keep_resource_people(*draws["link-person"].next())
@@ -182,7 +184,8 @@ class SupportStructures:
         if self.model.month < self._declaration:
             return
         waiting = self.parties - self.consented
-        if not waiting.any():  # all have agreed
+        if not waiting.any():  # all have agreed, for good (the parties are set when the model is built)
+            self.consenting = False
             return
         np.minimum(waiting, MAX_PARTIES, out=waiting)
         self.consented += (agrees & (self._party < waiting[:, None])).sum(axis=1)
