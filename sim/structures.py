@@ -41,6 +41,7 @@ class Links(NamedTuple):
     carried_munis: np.ndarray  # (municipality, area) linked and active: the platform's activity carries it
     unlinked: np.ndarray  # (county, area) active, not linked, in a county with a platform leader and 'auto' areas
     any_carried: np.ndarray  # (a 0-d bool) some platform's activity carries some area
+    any_unlinked: np.ndarray  # (a 0-d bool) unlinked.any()
 
 
 class SupportStructures:
@@ -107,10 +108,10 @@ class SupportStructures:
             m, county = self.model, self.model.muni_county
             platform_linked = self.linked & self.has_platform[:, None]
             carried = (self.linked & self.area_active).take(county, axis=0)
+            unlinked = (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active
             return Links(platform_linked, 1.0 + m.p["leaders"]["platform_uptake_boost"] * platform_linked,
-                         self.linked.take(county, axis=0), carried,
-                         (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active,
-                         np.array(self.has_platform.any() and carried.any()))
+                         self.linked.take(county, axis=0), carried, unlinked,
+                         np.array(self.has_platform.any() and carried.any()), np.array(unlinked.any()))
         return self._derived("links", (self.epoch, self.area_active.tobytes()), make)
 
     # -- money and staff ---------------------------------------------------------------------------
@@ -283,11 +284,11 @@ class SupportStructures:
     def consider_linking(self, link: np.ndarray) -> None:
         """Where the areas are not fixed, a platform leader brings each active area's leaders in with a
         monthly hazard (``structure.link_rate``). link: (county, area) it would happen this month."""
-        open_ = self._links().unlinked
-        if not open_.any():
+        links = self._links()
+        if not links.any_unlinked:
             return
-        for c, a in zip(*(i.tolist() for i in np.nonzero(open_ & link))):
-            self.link_area(c, a)
+        for i in np.flatnonzero(links.unlinked & link).tolist():
+            self.link_area(*divmod(i, len(AREAS)))
 
     def coordinate_leaders(self, meets: np.ndarray) -> None:
         """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle.
