@@ -339,10 +339,11 @@ class SupportStructures:
         if not links.any_carried:  # no contact anywhere
             return
         # a small platform staff runs a fixed number of activities a month, shared by the county's municipalities
-        capacity = self._derived("activity", (self.has_platform.tobytes(), self.funding_ratio.tobytes()), lambda: (
-            p["platform_activity_capacity"] * self.has_platform * self.funding_ratio * self.readiness))
-        rate = capacity * self.staff_time() / m.county_sizes
-        contact = (u < (1.0 - np.exp(-rate)).take(m.muni_county))[:, None] & links.carried_munis
+        # (kept negated: -(c * t / n) is (-c) * t / n exactly, so the month's rate needs no negation for exp)
+        minus_capacity = self._derived("activity", (self.has_platform.tobytes(), self.funding_ratio.tobytes()), lambda: (
+            -(p["platform_activity_capacity"] * self.has_platform * self.funding_ratio * self.readiness)))
+        minus_rate = minus_capacity * self.staff_time() / m.county_sizes
+        contact = (u < (1.0 - np.exp(minus_rate)).take(m.muni_county))[:, None] & links.carried_munis
         m.knowledge.expose(contact, uptake=p["platform_uptake"], initiative=True, structure=True)
 
     def report_upward(self, u: np.ndarray) -> None:
