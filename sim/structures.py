@@ -207,7 +207,10 @@ class SupportStructures:
             for c in unfunded[layoff.take(unfunded)].tolist():
                 self.platform[c].leave()
         if len(vacant):
-            for c in vacant[(self.consented >= self.parties).take(vacant) & hire.take(vacant)].tolist():
+            ready = hire.take(vacant)
+            if self.consenting:  # (afterwards every party has agreed)
+                ready &= (self.consented >= self.parties).take(vacant)
+            for c in vacant[ready].tolist():
                 self.platform[c] = PlatformLeader(m, m.structures[c])
                 self.has_platform[c] = True
                 m.platform_hires += 1
