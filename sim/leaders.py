@@ -51,6 +51,7 @@ class LeaderPosts:
         self._hires = 0
         self.top = 0  # posts 0 .. top-1 have ever been filled (in every county and area): the others are empty
         self.epoch = 0  # bumped whenever a post is filled, vacated or cut: keys what is derived from the posts
+        self.areas_epoch = 0  # bumped when an area's first post is filled or its last one vacated (held > 0 changes)
         self._cached = Derived()
 
     # -- hiring and leaving ------------------------------------------------------------------------
@@ -70,6 +71,8 @@ class LeaderPosts:
         self.epoch += 1
         self.occupied[c, area, j] = True
         self.held[c, area] += 1
+        if self.held[c, area] == 1:
+            self.areas_epoch += 1
         self.fte[c, area, j] = fte
         self.competence[c, area, j] = self.model.p["leaders"]["competence_start"]
         self.top = max(self.top, j + 1)
@@ -84,6 +87,8 @@ class LeaderPosts:
         self.epoch += 1
         self.occupied[c, area, j] = False
         self.held[c, area] -= 1
+        if not self.held[c, area]:
+            self.areas_epoch += 1
         self.fte[c, area, j] = 0.0
         self.member[c, area * MAX_POSTS + j, 0] = 0.0
         self.model.regional.changed()

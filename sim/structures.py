@@ -144,7 +144,7 @@ class SupportStructures:
 
     def functioning(self) -> np.ndarray:
         posts = self.model.leader_posts
-        return self._derived("functioning", (self.epoch, posts.epoch),
+        return self._derived("functioning", (self.epoch, posts.areas_epoch),
                              lambda: self.has_platform & (self.money[:, 0] > 0) & (self.linked & (posts.held > 0)).any(axis=1))
 
     def end_platform(self, c: int) -> None:
@@ -353,9 +353,8 @@ class SupportStructures:
         """Experience flows up from practice: leaders close to the field report more. u: (county, area)."""
         m = self.model
         posts = m.leader_posts
-        rate = self._derived("upward", (posts.epoch, self.epoch),
-                             lambda: m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None]
-                             * self._links().platform_linked)
+        # (not kept: the posts change nearly every month)
+        rate = m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None] * self._links().platform_linked
         cells = rare_poisson_cells(u, rate * m.county_using)  # (streams.poisson's counts, where above zero)
         if not cells:  # (most months: a few reports among 105 county-areas, often none)
             self.upward_reports = self._no_reports
