@@ -49,7 +49,6 @@ class LeaderPosts:
         self.member = np.zeros((n_counties, n_posts, 1))
         self.others = np.ones((n_counties, 1))  # (float: dividing by an int array would cast it every month)
         self._hires = 0
-        self.top = 0  # posts 0 .. top-1 have ever been filled (in every county and area): the others are empty
         self.epoch = 0  # bumped whenever a post is filled, vacated or cut: keys what is derived from the posts
         self.areas_epoch = 0  # bumped when an area's first post is filled or its last one vacated (held > 0 changes)
         self._cached = Derived()
@@ -75,7 +74,6 @@ class LeaderPosts:
             self.areas_epoch += 1
         self.fte[c, area, j] = fte
         self.competence[c, area, j] = self.model.p["leaders"]["competence_start"]
-        self.top = max(self.top, j + 1)
         self.hired[c, area, j] = self._hires
         self._agents[c, area * MAX_POSTS + j] = leader
         if self.model.regional.linked[c, area]:
@@ -176,31 +174,19 @@ class LeaderPosts:
         """(county, area): the chance that none of the area's leaders works with a given municipality of the
         county this month. A leader's visits (``leaders.municipalities_per_fte`` x FTE) are shared by the
         county's municipalities; `reach` (per county) is the share of them that leads to contact."""
-        share = self._by_fte()[1]
-        if not len(share):  # no post has been filled yet
-            return np.ones(self.held.shape)
-        miss = 1.0 - share * reach[:, None]  # (post, county, area)
-        if len(miss) == 1:
-            return miss[0]
-        out = miss[0] * miss[1]  # the product over posts, in post order (as np.multiply.reduce makes it)
-        for factor in miss[2:]:
-            out *= factor
-        return out
+        return np.multiply.reduce(1.0 - self._by_fte()[0] * reach[:, None, None], axis=2)
 
     def mean_competence(self) -> np.ndarray:
         """(county, area): the leaders' competence, weighted by FTE."""
-        return (self.competence * self.fte).sum(axis=2) / self._by_fte()[0]  # (an empty post has fte 0)
+        return (self.competence * self.fte).sum(axis=2) / self._by_fte()[1]  # (an empty post has fte 0)
 
     def _by_fte(self) -> tuple[np.ndarray, np.ndarray]:
-        """The (county, area) FTE in post, at least 1e-12, and (post, county, area) each post's share of its
-        county's municipalities visited in a month (zero in an empty post), for the posts ever filled (``top``:
-        the others are empty)."""
+        """Each post's share of its county's municipalities visited in a month (zero in an empty post), and
+        the (county, area) FTE in post, at least 1e-12."""
         p, m = self.model.p["leaders"], self.model
-
-        def make():
-            fte = np.ascontiguousarray(self.fte.transpose(2, 0, 1)[:self.top])
-            return np.maximum(self.staffed_fte(), 1e-12), np.minimum(1.0, p["municipalities_per_fte"] * fte / m.county_sizes[:, None])
-        return self._cached("by_fte", (self.epoch,), make)
+        return self._cached("by_fte", (self.epoch,), lambda: (
+            np.minimum(1.0, p["municipalities_per_fte"] * self.fte / m.county_sizes[:, None, None]),
+            np.maximum(self.staffed_fte(), 1e-12)))
 
     def staffed_fte(self) -> np.ndarray:
         """(county, area) FTE in post (read-only; an empty post has fte 0)."""
