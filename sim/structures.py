@@ -107,10 +107,11 @@ class SupportStructures:
         def make():
             m, county = self.model, self.model.muni_county
             platform_linked = self.linked & self.has_platform[:, None]
-            carried = (self.linked & self.area_active).take(county, axis=0)
+            linked_munis = self.linked.take(county, axis=0)
+            carried = linked_munis & self.area_active
             unlinked = (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active
             return Links(platform_linked, 1.0 + m.p["leaders"]["platform_uptake_boost"] * platform_linked,
-                         self.linked.take(county, axis=0), carried, unlinked,
+                         linked_munis, carried, unlinked,
                          np.array(self.has_platform.any() and carried.any()), np.array(unlinked.any()))
         return self._derived("links", (self.epoch, self.area_active.tobytes()), make)
 
