@@ -50,7 +50,6 @@ class LeaderPosts:
         self.others = np.ones((n_counties, 1))  # (float: dividing by an int array would cast it every month)
         self._hires = 0
         self.epoch = 0  # bumped whenever a post is filled, vacated or cut: keys what is derived from the posts
-        self.areas_epoch = 0  # bumped when an area's first post is filled or its last one vacated (held > 0 changes)
         self._cached = Derived()
 
     # -- hiring and leaving ------------------------------------------------------------------------
@@ -70,8 +69,6 @@ class LeaderPosts:
         self.epoch += 1
         self.occupied[c, area, j] = True
         self.held[c, area] += 1
-        if self.held[c, area] == 1:
-            self.areas_epoch += 1
         self.fte[c, area, j] = fte
         self.competence[c, area, j] = self.model.p["leaders"]["competence_start"]
         self.hired[c, area, j] = self._hires
@@ -85,8 +82,6 @@ class LeaderPosts:
         self.epoch += 1
         self.occupied[c, area, j] = False
         self.held[c, area] -= 1
-        if not self.held[c, area]:
-            self.areas_epoch += 1
         self.fte[c, area, j] = 0.0
         self.member[c, area * MAX_POSTS + j, 0] = 0.0
         self.model.regional.changed()

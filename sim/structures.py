@@ -145,7 +145,7 @@ class SupportStructures:
 
     def functioning(self) -> np.ndarray:
         posts = self.model.leader_posts
-        return self._derived("functioning", (self.epoch, posts.areas_epoch),
+        return self._derived("functioning", (self.epoch, posts.epoch),
                              lambda: self.has_platform & (self.money[:, 0] > 0) & (self.linked & (posts.held > 0)).any(axis=1))
 
     def end_platform(self, c: int) -> None:
