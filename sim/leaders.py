@@ -106,16 +106,22 @@ class LeaderPosts:
         for c, a, j in ended:
             self.vacate(c, a, j)
 
-    def join(self, c: int, area: int, j: int | slice = slice(None)) -> None:
-        """New colleague ties for post(s) j of an area: full strength if co-located, else none yet."""
-        colocated = self.model.regional.unit[c]
-        posts = area * MAX_POSTS + j if isinstance(j, int) else np.arange(area * MAX_POSTS, (area + 1) * MAX_POSTS)[j]
+    def join(self, c: int, area: int, j: int | None = None) -> None:
+        """New colleague ties for post j of an area (filled in a linked area), or for all its posts (j None: the
+        area has just been linked): full strength if co-located, else none yet."""
+        posts = slice(area * MAX_POSTS, (area + 1) * MAX_POSTS) if j is None else area * MAX_POSTS + j
         county = self.ties[c]  # a view
-        county[posts, :] = self.other_area[posts] if colocated else 0.0
-        county[:, posts] = self.other_area[:, posts] if colocated else 0.0
-        self.member[c, posts, 0] = self.occupied[c, area, j]
-        if not isinstance(j, int):  # the area has just been linked
+        if self.model.regional.unit[c]:
+            county[posts, :] = self.other_area[posts]
+            county[:, posts] = self.other_area[:, posts]
+        else:
+            county[posts, :] = 0.0
+            county[:, posts] = 0.0
+        if j is None:
+            self.member[c, posts, 0] = self.occupied[c, area]
             self.others[c] = max(1, int(self.model.regional.linked[c].sum()) - 1)
+        else:
+            self.member[c, posts, 0] = 1.0  # (the post has just been filled)
 
     def by_area(self, c: int) -> list[list["DevelopmentLeader"]]:
         """County c's development leaders per area, in the order they were hired."""
