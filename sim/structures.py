@@ -234,17 +234,13 @@ class SupportStructures:
         different owners compete and find it hard to cooperate). agrees: per county, the unit in talks
         joins this month (``rd.link_rate``)."""
         rd = self.model.rd
-        # units waiting to join (active, not linked) with their counties, in unit order; a few changes a run
-        def make():
-            units = np.flatnonzero(rd.active & ~rd.linked)
-            return np.stack((units, rd.county[units]), axis=1)
-        waiting = self._derived("rd_waiting", (rd.linked.tobytes(), rd.active.tobytes()), make)
-        if not len(waiting):
+        # units waiting to join in counties where the one in talks (the first waiting) agrees this month
+        joins = ~rd.linked & rd.active & (self.has_platform & agrees).take(rd.county)
+        if not joins.any():
             return
-        ready = (self.has_platform & agrees).tolist()  # the county's unit in talks (its first waiting) agrees
         talks = set()
-        for i, c in waiting.tolist():
-            if ready[c] and c not in talks:
+        for i, c in zip(np.flatnonzero(joins).tolist(), rd.county[joins].tolist()):
+            if c not in talks:
                 talks.add(c)
                 rd.linked[i] = True
 
