@@ -96,8 +96,11 @@ class LeaderPosts:
         for c, a in cut:
             if not self.held[c, a]:
                 continue
-            hired = np.where(self.occupied[c, a], self.hired[c, a], -1).tolist()
-            last = hired.index(max(hired))
+            hired, held = self.hired[c, a].tolist(), self.occupied[c, a].tolist()
+            last, latest = 0, -1  # the post held that was filled last (hiring numbers are unique)
+            for j in range(MAX_POSTS):
+                if held[j] and hired[j] > latest:
+                    last, latest = j, hired[j]
             left = float(self.fte[c, a, last]) - float(excess[c, a])
             if left > 0.05:
                 self.fte[c, a, last] = left
