@@ -43,10 +43,11 @@ class LeaderPosts:
         # ties[c, i, j]: strength of the tie between posts i and j of county c (zero within an area)
         self.other_area = (post_area[:, None] != post_area[None, :]).astype(float)
         self.ties = np.zeros((n_counties, n_posts, n_posts))
+        self._growth = (None, None)  # (gain, gain * other_area) of the last meeting, for meet
         # kept as posts are filled and areas linked, for colleague_tie: 1.0 for a post held in a linked area,
         # and per county the number of other linked areas a leader could reach (at least 1)
         self.member = np.zeros((n_counties, n_posts, 1))
-        self.others = np.ones((n_counties, 1), dtype=np.int64)
+        self.others = np.ones((n_counties, 1))  # (float: dividing by an int array would cast it every month)
         self._hires = 0
         self.epoch = 0  # bumped whenever a post is filled, vacated or cut: keys what is derived from the posts
         self._cached = Derived()
@@ -86,14 +87,20 @@ class LeaderPosts:
         self.model.regional.changed()
         leader.remove()
 
-    def cut_back(self, cut: np.ndarray, excess: np.ndarray) -> None:
-        """Less money: in each (county, area) where `cut`, the post hired last is cut by the `excess` FTE, or
-        ended if less than 0.05 FTE would be left. (A few a month: one at a time is cheaper than fancy indexing.)"""
+    def cut_back(self, cut: list[tuple[int, int]], excess: np.ndarray) -> None:
+        """Less money: in each (county, area) of `cut` where a post is held, the post hired last is cut by the
+        `excess` FTE, or ended if less than 0.05 FTE would be left. (A few a month: one at a time is cheaper
+        than fancy indexing.)"""
         self.epoch += 1
         ended = []
-        for c, a in zip(*(i.tolist() for i in np.nonzero(cut))):
-            hired = np.where(self.occupied[c, a], self.hired[c, a], -1).tolist()
-            last = hired.index(max(hired))
+        for c, a in cut:
+            if not self.held[c, a]:
+                continue
+            hired, held = self.hired[c, a].tolist(), self.occupied[c, a].tolist()
+            last, latest = 0, -1  # the post held that was filled last (hiring numbers are unique)
+            for j in range(MAX_POSTS):
+                if held[j] and hired[j] > latest:
+                    last, latest = j, hired[j]
             left = float(self.fte[c, a, last]) - float(excess[c, a])
             if left > 0.05:
                 self.fte[c, a, last] = left
@@ -102,16 +109,22 @@ class LeaderPosts:
         for c, a, j in ended:
             self.vacate(c, a, j)
 
-    def join(self, c: int, area: int, j: int | slice = slice(None)) -> None:
-        """New colleague ties for post(s) j of an area: full strength if co-located, else none yet."""
-        colocated = self.model.regional.unit[c]
-        posts = area * MAX_POSTS + j if isinstance(j, int) else np.arange(area * MAX_POSTS, (area + 1) * MAX_POSTS)[j]
+    def join(self, c: int, area: int, j: int | None = None) -> None:
+        """New colleague ties for post j of an area (filled in a linked area), or for all its posts (j None: the
+        area has just been linked): full strength if co-located, else none yet."""
+        posts = slice(area * MAX_POSTS, (area + 1) * MAX_POSTS) if j is None else area * MAX_POSTS + j
         county = self.ties[c]  # a view
-        county[posts, :] = self.other_area[posts] if colocated else 0.0
-        county[:, posts] = self.other_area[:, posts] if colocated else 0.0
-        self.member[c, posts, 0] = self.occupied[c, area, j]
-        if not isinstance(j, int):  # the area has just been linked
+        if self.model.regional.unit[c]:
+            county[posts, :] = self.other_area[posts]
+            county[:, posts] = self.other_area[:, posts]
+        else:
+            county[posts, :] = 0.0
+            county[:, posts] = 0.0
+        if j is None:
+            self.member[c, posts, 0] = self.occupied[c, area]
             self.others[c] = max(1, int(self.model.regional.linked[c].sum()) - 1)
+        else:
+            self.member[c, posts, 0] = 1.0  # (the post has just been filled)
 
     def by_area(self, c: int) -> list[list["DevelopmentLeader"]]:
         """County c's development leaders per area, in the order they were hired."""
@@ -157,7 +170,9 @@ class LeaderPosts:
         county = self.ties[c]  # a view
         county *= factor
         if gain:
-            county += gain * self.other_area
+            if self._growth[0] != gain:  # (the same gain all run: its tie matrix is made once)
+                self._growth = gain, gain * self.other_area
+            county += self._growth[1]
 
     def no_visit(self, reach: np.ndarray) -> np.ndarray:
         """(county, area): the chance that none of the area's leaders works with a given municipality of the

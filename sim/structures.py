@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .draws import MAX_PARTIES, rare_poisson, structure_draws
+from .draws import MAX_PARTIES, rare_poisson_cells, structure_draws
 from .funding import REGIONAL, Budget
 from .leaders import MAX_POSTS, DevelopmentLeader, PlatformLeader
 from .parameters import AREAS
@@ -41,6 +41,7 @@ class Links(NamedTuple):
     carried_munis: np.ndarray  # (municipality, area) linked and active: the platform's activity carries it
     unlinked: np.ndarray  # (county, area) active, not linked, in a county with a platform leader and 'auto' areas
     any_carried: np.ndarray  # (a 0-d bool) some platform's activity carries some area
+    any_unlinked: np.ndarray  # (a 0-d bool) unlinked.any()
 
 
 class SupportStructures:
@@ -69,6 +70,7 @@ class SupportStructures:
         self.has_platform = np.zeros(n, dtype=bool)
         self.parties = np.ones(n, dtype=np.int64)  # set by the model: sub-regions + further R&D units (BRIEF §2)
         self.consented = np.zeros(n, dtype=np.int64)
+        self.consenting = True  # some party may still have to agree
         self.time_load = np.zeros(n)  # share of staff time taken this month by national networks and parallel guidance
         self.next_load = np.zeros(n)
         self._staff_time = np.ones(n)  # 1 - time_load, made when time_load is (monthly)
@@ -85,7 +87,8 @@ class SupportStructures:
         self._party = np.arange(MAX_PARTIES)
         self._leader_chances = np.array([model.p["leaders"]["uptake"], model.p["leaders"]["consolidation"]])
         self._draws = structure_draws(self)
-        self._ones = np.ones(n, dtype=np.int64), np.ones(n_a, dtype=np.int64)
+        self._no_reports = np.zeros(n, dtype=np.int64)
+        self._no_reports.flags.writeable = False
         # money enough for a platform leader (structure.platform_min_funding); set again by read_budget
         self.funded = self.exists & (self.funding_ratio >= p["platform_min_funding"])
         self.epoch = 0  # bumped by restructured(): keys the arrays derived from the structures' state
@@ -104,11 +107,12 @@ class SupportStructures:
         def make():
             m, county = self.model, self.model.muni_county
             platform_linked = self.linked & self.has_platform[:, None]
-            carried = (self.linked & self.area_active).take(county, axis=0)
+            linked_munis = self.linked.take(county, axis=0)
+            carried = linked_munis & self.area_active
+            unlinked = (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active
             return Links(platform_linked, 1.0 + m.p["leaders"]["platform_uptake_boost"] * platform_linked,
-                         self.linked.take(county, axis=0), carried,
-                         (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active,
-                         np.array(self.has_platform.any() and carried.any()))
+                         linked_munis, carried, unlinked,
+                         np.array(self.has_platform.any() and carried.any()), np.array(unlinked.any()))
         return self._derived("links", (self.epoch, self.area_active.tobytes()), make)
 
     # -- money and staff ---------------------------------------------------------------------------
@@ -121,10 +125,15 @@ class SupportStructures:
 
     def target_fte(self) -> np.ndarray:
         """(county, area) FTE the year's money pays for, after administration (the principle's overhead)."""
+        return self._targets()[0]
+
+    def _targets(self) -> tuple[np.ndarray, np.ndarray]:
+        """target_fte, and the staffing above which posts are cut (target + 1e-9)."""
         def make():
             p = self.model.p
             overhead = np.where(self.unit, p["structure"]["admin_overhead"]["unit"], p["structure"]["admin_overhead"]["network"])
-            return (self.area_active * self.money[:, 1:] * (1.0 - overhead)[:, None]) / p["leaders"]["cost_msek_per_fte"]
+            target = (self.area_active * self.money[:, 1:] * (1.0 - overhead)[:, None]) / p["leaders"]["cost_msek_per_fte"]
+            return target, target + 1e-9
         return self._derived("target", (self.unit.tobytes(), self.area_active.tobytes(), self.money.tobytes()), make)
 
     def field_proximity(self) -> np.ndarray:
@@ -158,7 +167,8 @@ class SupportStructures:
         self.next_load.fill(0.0)
         m.staff_time_lost += float(self.time_load.sum())
         hire, layoff, meeting, link, leave, rd_agrees = draws["structure"].next()
-        self.seek_consent(*draws["consent"].next())
+        if self.consenting:  # (once all parties have agreed the consent stream, used nowhere else, is left)
+            self.seek_consent(*draws["consent"].next())
         self.staff_platform(hire, layoff, leave)
         self.negotiate_rd(rd_agrees)
         self.keep_resource_people(*draws["link-person"].next())
@@ -176,7 +186,8 @@ class SupportStructures:
         if self.model.month < self._declaration:
             return
         waiting = self.parties - self.consented
-        if not waiting.any():  # all have agreed
+        if not waiting.any():  # all have agreed, for good (the parties are set when the model is built)
+            self.consenting = False
             return
         np.minimum(waiting, MAX_PARTIES, out=waiting)
         self.consented += (agrees & (self._party < waiting[:, None])).sum(axis=1)
@@ -197,7 +208,10 @@ class SupportStructures:
             for c in unfunded[layoff.take(unfunded)].tolist():
                 self.platform[c].leave()
         if len(vacant):
-            for c in vacant[(self.consented >= self.parties).take(vacant) & hire.take(vacant)].tolist():
+            ready = hire.take(vacant)
+            if self.consenting:  # (afterwards every party has agreed)
+                ready &= (self.consented >= self.parties).take(vacant)
+            for c in vacant[ready].tolist():
                 self.platform[c] = PlatformLeader(m, m.structures[c])
                 self.has_platform[c] = True
                 m.platform_hires += 1
@@ -254,28 +268,31 @@ class SupportStructures:
         ``leaders.layoff_rate``; one draw); leave: (county, area, post) its leader would leave (``leaders.turnover``)."""
         m = self.model
         posts = m.leader_posts
-        leave = leave & posts.occupied
-        if leave.any():
-            for c, a, j in zip(*(i.tolist() for i in np.nonzero(leave))):
-                posts.vacate(c, a, j)  # the post stays funded and is refilled below
-        target, staffed = self.target_fte(), posts.staffed_fte()
-        cut = (staffed > target + 1e-9) & (posts.held > 0) & layoff
-        if cut.any():
-            posts.cut_back(cut, staffed - target)
+        n_a = len(AREAS)
+        # (flat indices of the few cells that act, and Python checks there: fewer numpy calls than masks)
+        for i in np.flatnonzero(leave & posts.occupied).tolist():
+            c, k = divmod(i, n_a * MAX_POSTS)
+            posts.vacate(c, *divmod(k, MAX_POSTS))  # the post stays funded and is refilled below
+        (target, over), staffed = self._targets(), posts.staffed_fte()
+        cut = [divmod(i, n_a) for i in np.flatnonzero((staffed > over) & layoff).tolist()]
+        if cut:
+            posts.cut_back(cut, staffed - target)  # (where a post is held)
         # (an area with more staff than money never hires, so no area is both cut and hiring)
-        hire = (target - staffed > 0.05) & hire & (posts.held < MAX_POSTS)
-        if hire.any():
-            for c, a in zip(*(i.tolist() for i in np.nonzero(hire))):
-                DevelopmentLeader(m, m.structures[c], a, fte=min(1.0, target[c, a] - staffed[c, a]))
+        gap = target - staffed
+        held = posts.held
+        for i in np.flatnonzero((gap > 0.05) & hire).tolist():
+            c, a = divmod(i, n_a)
+            if held[c, a] < MAX_POSTS:
+                DevelopmentLeader(m, m.structures[c], a, fte=min(1.0, gap[c, a]))
 
     def consider_linking(self, link: np.ndarray) -> None:
         """Where the areas are not fixed, a platform leader brings each active area's leaders in with a
         monthly hazard (``structure.link_rate``). link: (county, area) it would happen this month."""
-        open_ = self._links().unlinked
-        if not open_.any():
+        links = self._links()
+        if not links.any_unlinked:
             return
-        for c, a in zip(*(i.tolist() for i in np.nonzero(open_ & link))):
-            self.link_area(c, a)
+        for i in np.flatnonzero(links.unlinked & link).tolist():
+            self.link_area(*divmod(i, len(AREAS)))
 
     def coordinate_leaders(self, meets: np.ndarray) -> None:
         """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle.
@@ -326,19 +343,29 @@ class SupportStructures:
         if not links.any_carried:  # no contact anywhere
             return
         # a small platform staff runs a fixed number of activities a month, shared by the county's municipalities
-        capacity = self._derived("activity", (self.has_platform.tobytes(), self.funding_ratio.tobytes()), lambda: (
-            p["platform_activity_capacity"] * self.has_platform * self.funding_ratio * self.readiness))
-        rate = capacity * self.staff_time() / m.county_sizes
-        contact = (u < (1.0 - np.exp(-rate)).take(m.muni_county))[:, None] & links.carried_munis
+        # (kept negated: -(c * t / n) is (-c) * t / n exactly, so the month's rate needs no negation for exp)
+        minus_capacity = self._derived("activity", (self.has_platform.tobytes(), self.funding_ratio.tobytes()), lambda: (
+            -(p["platform_activity_capacity"] * self.has_platform * self.funding_ratio * self.readiness)))
+        minus_rate = minus_capacity * self.staff_time() / m.county_sizes
+        contact = (u < (1.0 - np.exp(minus_rate)).take(m.muni_county))[:, None] & links.carried_munis
         m.knowledge.expose(contact, uptake=p["platform_uptake"], initiative=True, structure=True)
 
     def report_upward(self, u: np.ndarray) -> None:
         """Experience flows up from practice: leaders close to the field report more. u: (county, area)."""
         m = self.model
         posts = m.leader_posts
-        rate = self._derived("upward", (posts.epoch, self.epoch),
-                             lambda: m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None]
-                             * self._links().platform_linked)
-        reports = rare_poisson(u, rate * m.county_using)  # (streams.poisson's counts)
-        self.upward_reports = reports @ self._ones[1]  # (exact sums of counts)
-        m.upward[m.month] += self._ones[0] @ reports  # received nationally: shapes the relevance of national guidance
+        # (not kept: the posts change nearly every month)
+        rate = m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None] * self._links().platform_linked
+        cells = rare_poisson_cells(u, rate * m.county_using)  # (streams.poisson's counts, where above zero)
+        if not cells:  # (most months: a few reports among 105 county-areas, often none)
+            self.upward_reports = self._no_reports
+            return
+        reports, by_area, n_a = np.zeros(len(self.unit), dtype=np.int64), {}, len(AREAS)
+        for i, n in cells:
+            c, a = divmod(i, n_a)
+            reports[c] += n
+            by_area[a] = by_area.get(a, 0) + n
+        self.upward_reports = reports
+        row = m.upward[m.month]  # received nationally: shapes the relevance of national guidance
+        for a, n in by_area.items():
+            row[a] += n
