@@ -55,15 +55,3 @@ def skip_uniforms(rng: np.random.Generator, n: int) -> None:
     if n:
         rng.bit_generator.advance(int(n))
 
-
-def draw_rows(rng: np.random.Generator, shape: tuple[int, int], rows: np.ndarray) -> np.ndarray:
-    """The rows `rows` (ascending) of ``rng.random(shape)``, making only those uniforms."""
-    n_rows, n_cols = shape
-    out = np.empty((len(rows), n_cols))
-    at = 0
-    for k, row in enumerate(rows):
-        skip_uniforms(rng, (row - at) * n_cols)
-        rng.random(out=out[k])
-        at = row + 1
-    skip_uniforms(rng, (n_rows - at) * n_cols)
-    return out

@@ -9,7 +9,7 @@ import numpy as np
 from sim import EBPModel
 from sim.knowledge import KnowledgeState, expose_counts
 from sim.parameters import defaults
-from sim.streams import Streams, draw_rows, skip_uniforms
+from sim.streams import Streams, skip_uniforms
 
 
 def test_skipped_uniforms_leave_the_stream_where_drawing_them_would():
@@ -17,15 +17,6 @@ def test_skipped_uniforms_leave_the_stream_where_drawing_them_would():
     drawn.random(1234)
     skip_uniforms(skipped, 1234)
     assert np.array_equal(drawn.random(50), skipped.random(50))
-
-
-def test_drawn_rows_are_those_rows_of_the_full_draw():
-    full, rows = Streams(4)("centres"), Streams(4)("centres")
-    expected = full.random((12, 290))
-    got = draw_rows(rows, (12, 290), [0, 5, 11])
-    assert np.array_equal(got, expected[[0, 5, 11]])
-    assert np.array_equal(full.random(7), rows.random(7))  # and the stream ends in the same place
-    assert draw_rows(Streams(4)("centres"), (12, 290), []).shape == (0, 290)
 
 
 def _state():
