@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import math
+import os
 import re
 import reprlib
 from dataclasses import dataclass, field
@@ -74,8 +76,22 @@ def short(value) -> str:
     return _SHORT.repr(value)
 
 
+_COUNTY_FILES = tuple(str(Path(__file__).resolve().parents[1] / "data" / n) for n in ("counties.csv", "structures.csv"))
+
+
+def _stamp() -> tuple:
+    """What the county groups and names are read from: counties.csv and structures.csv, by modification
+    time and size (a scenario's parameters are expanded once per run, so they are read once, not per run)."""
+    return tuple((s.st_mtime_ns, s.st_size) for s in map(os.stat, _COUNTY_FILES))
+
+
 def county_groups() -> dict[str, list[str]]:
-    """Named groups of counties a scenario may use, from the data files (codes)."""
+    """Named groups of counties a scenario may use, from the data files (codes); the caller's own copy."""
+    return {name: list(codes) for name, codes in _county_groups(_stamp()).items()}
+
+
+@functools.lru_cache(maxsize=2)
+def _county_groups(stamp: tuple) -> dict[str, list[str]]:
     counties = read_csv("counties.csv")
     struct = {r["county_code"]: r for r in read_csv("structures.csv")}
     return {
@@ -88,7 +104,13 @@ def county_groups() -> dict[str, list[str]]:
 
 
 def county_names() -> dict[str, str]:
-    """Every accepted way to name a county (code, English and Swedish name, lower case) -> code."""
+    """Every accepted way to name a county (code, English and Swedish name, lower case) -> code; the
+    caller's own copy."""
+    return dict(_county_names(_stamp()))
+
+
+@functools.lru_cache(maxsize=2)
+def _county_names(stamp: tuple) -> dict[str, str]:
     out = {}
     for c in read_csv("counties.csv"):
         for key in (c["code"], c["code"].lstrip("0"), c["county"], c.get("name_sv", "")):
