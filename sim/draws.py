@@ -56,19 +56,11 @@ def structure_draws(s) -> dict[str, MonthlyDraws]:
     }
 
 
-def rare_poisson(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """The counts ``streams.poisson(u, lam)`` gives, bit for bit, for rates so small that most counts are
-    zero (the structures' upward reports: a few a month among 105 county-areas)."""
-    k = np.zeros(lam.shape, dtype=np.int64)
-    flat = k.reshape(-1)
-    for i, n in rare_poisson_cells(u, lam):
-        flat[i] = n
-    return k
-
-
 def rare_poisson_cells(u: np.ndarray, lam: np.ndarray) -> list[tuple[int, int]]:
-    """``rare_poisson``'s counts above zero, as (flat index, count) pairs. One vector step finds the cells
-    with a count above zero; the inversion goes on, the same arithmetic one cell at a time, only there."""
+    """The counts ``streams.poisson(u, lam)`` gives, bit for bit, where they are above zero, as (flat index,
+    count) pairs: for rates so small that most counts are zero (the structures' upward reports, a few a month
+    among 105 county-areas). One vector step finds the cells with a count above zero; the inversion goes on,
+    the same arithmetic one cell at a time, only there."""
     term = np.exp(-lam)  # P(N = 0)
     cells = []
     for i in np.flatnonzero(u >= term).tolist():

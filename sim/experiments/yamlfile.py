@@ -160,27 +160,26 @@ def _plain(value) -> bool:
     return value is None or isinstance(value, (str, int, float, bool))
 
 
-def _cached(text: str):
-    """What `load(text)` gave before, or None."""
+def _cached(path: Path):
+    """What `load` gave before for the text whose cache entry is `path`, or None."""
     try:
-        value = marshal.loads(_cache_path(text).read_bytes())
-    except (OSError, ValueError, EOFError, TypeError, RuntimeError):  # RuntimeError: no home folder
+        value = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
         return None
     return value if _plain(value) else None
 
 
-def _keep(text: str, value) -> None:
-    """Keep what `load(text)` gave, if it can be kept (plain values; a writable cache folder)."""
+def _keep(path: Path, value) -> None:
+    """Keep at `path` what `load` gave, if it can be kept (plain values; a writable cache folder)."""
     tmp = None
     try:
         if not _plain(value):
             return
-        path = _cache_path(text)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
         tmp.write_bytes(marshal.dumps(value))
         os.replace(tmp, path)  # a reader sees the whole entry or none
-    except (OSError, ValueError, RuntimeError):
+    except (OSError, ValueError):
         if tmp is not None:
             tmp.unlink(missing_ok=True)
 
@@ -189,10 +188,14 @@ def load_cached(text: str):
     """`load(text)`, from the cache for a large text read before."""
     if len(text) < CACHE_FROM:
         return load(text)
-    value = _cached(text)
+    try:
+        path = _cache_path(text)
+    except (OSError, RuntimeError):  # no home folder (RuntimeError): no cache
+        return load(text)
+    value = _cached(path)
     if value is None:
         value = load(text)
-        _keep(text, value)
+        _keep(path, value)
     return value
 
 
