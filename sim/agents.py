@@ -14,7 +14,7 @@ import math
 import mesa
 import numpy as np
 
-from .knowledge import LEVELS, USING
+from .knowledge import LEVELS, USING, expose_counts
 from .parameters import AREAS
 from .streams import skip_uniforms
 
@@ -228,8 +228,8 @@ class NationalKnowledgeCentre(mesa.Agent):
         uptake[...] = [min(1.0, base * (1.0 + gain * r / (r + half))) for r in m.upward_recent().tolist()]
         # contacts per municipality and area: how many publishing centres reached it and work in the area
         if via is not None:
-            g.expose(via.T @ mask, uptake=uptake, initiative=True, structure=True)
-        g.expose(counts, uptake=uptake, initiative=False)
+            expose_counts(m.knowledge, via.T @ mask, uptake=uptake, initiative=True, structure=True)
+        expose_counts(m.knowledge, counts, uptake=uptake, initiative=False)
 
 
 class Guidance:
@@ -279,13 +279,6 @@ class Guidance:
             at = k + 1
         skip_uniforms(rng, (len(out) - at) * n_m)
         return out
-
-    def expose(self, counts: np.ndarray, **how) -> None:
-        """Expose each municipality and area to `counts` contacts (whole-number floats): as yes/no where no
-        pair has more than one (the same arithmetic, cheaper), nothing where there are none."""
-        most = counts.max()
-        if most > 0:
-            self.model.knowledge.expose(counts > 0 if most == 1 else counts.astype(np.int64), **how)
 
 
 class PrivateProvider(mesa.Agent):

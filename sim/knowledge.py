@@ -269,8 +269,9 @@ class KnowledgeState:
         self.begin_month()
 
 def expose_counts(knowledge, counts: np.ndarray, **how) -> None:
-    """`knowledge.expose` for a number of contacts per pair: nothing where there are none (expose would
-    change nothing), and as plain yes/no where no pair has more than one (the same arithmetic, cheaper)."""
+    """`knowledge.expose` for a number of contacts per pair (whole numbers: ints, or the floats a product of
+    0/1 matrices gives): nothing where there are none (expose would change nothing), and as plain yes/no
+    where no pair has more than one (the same arithmetic, cheaper)."""
     most = counts.max()
     if most > 0:
-        knowledge.expose(counts > 0 if most == 1 else counts, **how)
+        knowledge.expose(counts > 0 if most == 1 else counts.astype(np.int64, copy=False), **how)

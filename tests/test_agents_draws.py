@@ -60,7 +60,8 @@ def test_one_publishing_centre_exposed_as_yes_no_is_what_its_counts_do():
     reached = np.zeros((len(centres), models[0].n_municipalities))  # centre x municipality, 0/1 as guidance has it
     reached[row] = np.random.default_rng(4).random(models[0].n_municipalities) < 0.3
     uptake = np.array([0.02, 0.03, 0.025, 0.02, 0.04])
-    models[0].guidance.expose(reached.T @ models[0].centre_areas, uptake=uptake, initiative=False)
+    # guidance's counts are whole-number floats (a product of 0/1 matrices); the other model gets them as ints
+    expose_counts(models[0].knowledge, reached.T @ models[0].centre_areas, uptake=uptake, initiative=False)
     kn = models[1].knowledge
     expose_counts(kn, np.matmul(reached.T.astype(np.int64), models[1].centre_areas.astype(np.int64)), uptake=uptake,
                   initiative=False)
