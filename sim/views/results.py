@@ -257,9 +257,13 @@ def lay_out_counties(counties: list[str]) -> tuple:
 _BLANK: list = []  # empty figures of one panel, made ahead like the county figure
 
 
+def _one_panel() -> tuple:
+    return plt.subplots(figsize=(9, 5), dpi=110)
+
+
 def blank_figure() -> tuple:
     """An empty figure of one panel (9 x 5 inches at 110 dpi), and its axes: one made ahead if one is left."""
-    return _BLANK.pop() if _BLANK else plt.subplots(figsize=(9, 5), dpi=110)
+    return _BLANK.pop() if _BLANK else _one_panel()
 
 
 def lay_out_ahead() -> None:
@@ -271,4 +275,4 @@ def lay_out_ahead() -> None:
     if not _LAID_OUT:
         _LAID_OUT.append(lay_out_counties(places()[1:]))
     while len(_BLANK) < len(KEY_OBSERVABLES):
-        _BLANK.append(plt.subplots(figsize=(9, 5), dpi=110))
+        _BLANK.append(_one_panel())
