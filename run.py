@@ -114,11 +114,18 @@ def cmd_run(argv) -> int:
                         f"{' and '.join(given)} cannot be given with it (start a new run for that)")
     workers = args.workers or os.cpu_count() or 1
     painters = None
-    if not args.no_plots and args.executor == "local" and workers > 1:
+    # first of all, so that the fork server imports beside this process's imports. With plots it imports the
+    # plotting library, and the painters are forked from it ready; the ensemble's workers then import the
+    # model themselves (a server that imported both is ready a second later: measured slower for the default
+    # ten runs). Without plots it imports the model, and the workers start ready (one run needs no workers).
+    if args.executor == "local" and workers > 1 and not args.no_plots:
         from sim.views.painters import Painters  # imports no plotting library: the painters load it
 
-        # started first, so that the plotting library is loaded beside this process's imports and run
         painters = Painters(min(workers, os.cpu_count() or 1))
+    elif args.executor == "local" and workers > 1 and args.replicates != 1:
+        from sim.experiments.workers import start_fork_server
+
+        start_fork_server(["sim.experiments.ensemble"])
     with painters or contextlib.nullcontext():
         return _run(args, workers, painters)
 

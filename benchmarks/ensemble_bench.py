@@ -4,7 +4,10 @@
     python benchmarks/ensemble_bench.py --replicates 200 --workers 2
 
 The ratio of the workers' rate to one process's is the median over alternating pairs (``--pairs``, 3) at the
-smallest size, each pair measured back to back.
+smallest size, each pair measured back to back. The workers run as ``run.py --no-plots`` runs them: the fork
+server they are forked from is started before the command's own imports and imports the model beside them,
+so a worker starts ready instead of importing Mesa, pandas and scipy for a second (with plots, run.py's fork
+server imports the plotting library instead, and the workers import the model themselves).
 
 For each size it reports runs per second; the peak private (anonymous) memory of the coordinating process,
 sampled every 20 ms, while the runs are made (it holds only the run in hand, because finished runs go straight
@@ -41,6 +44,9 @@ def sample():
         time.sleep(0.02)
 threading.Thread(target=sample, daemon=True).start()
 sys.path.insert(0, {root!r})
+if {workers} > 1:  # as `run.py --no-plots` does: the workers' fork server imports the model beside this process
+    from sim.experiments.workers import start_fork_server
+    start_fork_server(["sim.experiments.ensemble"])
 from sim.experiments.ensemble import model_shape, run_ensemble
 from sim.experiments.store import Store
 from sim.experiments.report import build

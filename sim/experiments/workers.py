@@ -1,9 +1,13 @@
 """Worker processes of a run (the ensemble's, the plots'): Ctrl-C is the parent's to handle, and a worker
 goes when its parent goes, even by kill -9. No model and no plotting library here: a process that only draws
-does not pay for importing the model."""
+does not pay for importing the model.
+
+Workers are forked from multiprocessing's fork server, which imports what they need once (its preload):
+`start_fork_server` starts it early, so that it imports beside the command's own imports."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import select
 import signal
@@ -34,3 +38,14 @@ def worker_init(parent: int) -> None:
     the worker goes when the parent goes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
+
+
+def start_fork_server(modules: list[str]) -> None:
+    """Start the fork server now, importing `modules` (e.g. the model, the plotting library), so that it
+    imports them on the other core while this process imports its own, and the ensemble's workers and the
+    painters forked from it later start at once instead of after a second or two of imports. A server
+    already running is kept as it is: its preload is fixed when it starts."""
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(modules))
+    forkserver.ensure_running()
