@@ -96,3 +96,40 @@ def test_synthetic_country_scales_agents_not_counties():
     assert c4.n_municipalities == 4 * 290
     assert len(c4.rd_units) == 4 * len(Country.load().rd_units)
     assert np.all(np.bincount(c4.muni_county) == 4 * np.bincount(Country.load().muni_county))
+
+
+def test_load_is_parsed_once_per_process_and_read_again_when_a_file_changes(tmp_path, monkeypatch):
+    import os
+    import shutil
+
+    import sim.country as country
+
+    for name in country.FILES:
+        shutil.copy(DATA / name, tmp_path / name)
+    monkeypatch.setattr(country, "DATA", tmp_path)
+    monkeypatch.setattr(country, "_LOADED", {})
+    first = Country.load()
+    first.muni_population[0] = -1  # a model's change to its copy never reaches the next
+    first.counties[0].municipalities.append(-1)
+    again = Country.load()
+    assert again.muni_population[0] > 0 and -1 not in again.counties[0].municipalities
+    path = tmp_path / "municipalities.csv"
+    stat = path.stat()
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    rows[0]["population_2012"] = "1"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # changed, even within the clock's tick
+    assert Country.load().muni_population[0] == 1
+
+
+def test_load_stamps_every_file_it_reads(monkeypatch):
+    import sim.country as country
+
+    read = []
+    monkeypatch.setattr(country, "read_csv", lambda name: read.append(name) or read_csv(name))
+    Country.parse()
+    assert set(read) == set(country.FILES)
