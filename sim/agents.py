@@ -69,28 +69,44 @@ class CountyCouncil(mesa.Agent):
 
     def perceived_value(self) -> float:
         """Share of the county's (municipality, area) pairs where a practice is in use."""
-        rows = self.county.municipalities
-        return float((self.model.knowledge.level[rows] >= USING).mean())
+        return float(CountyCouncil.perceived_values(self.model)[self.county.index])
 
     def budget_room(self, year: int) -> float:
         """0-1: less room the more per inhabitant the principals would have to take over in `year`."""
-        if self.fixed_budget_room is not None:
-            return float(self.fixed_budget_room)
-        burden = self.model.funding.burden(self.county.index, year, self.county.population)
-        return 1.0 / (1.0 + burden / self.model.p["funding"]["burden_ref"])
+        return float(CountyCouncil.budget_rooms(self.model, year)[self.county.index])
 
-    def decide_cofinancing(self) -> None:
-        """Decide the share of next year's withdrawn state money the principals take over (graded, 0-1)."""
-        m, p = self.model, self.model.p["funding"]
-        u = m.streams("cofinance", self.county.code).normal()
-        year = m.date_of(m.month).year + 1
-        full = m.funding.full_takeover_year()
-        notice = 0.0 if full is None else min(4.0, max(0.0, full - (m.start_year + (m.month + 1) / 12.0)))
-        z = (p["commit_intercept"] + p["commit_anchoring"] * self.anchoring + p["commit_statement"] * self.statement
-             + p["commit_value"] * self.perceived_value() + p["commit_budget"] * self.budget_room(year)
-             + p["commit_lead_time"] * notice + p["commit_persistence"] * self.takeover
-             + p["commit_noise"] * (self.county_noise + u) / math.sqrt(2.0))
-        self.takeover = 1.0 / (1.0 + math.exp(-z))
+    @staticmethod
+    def perceived_values(model) -> np.ndarray:
+        """`perceived_value` of every county: pairs in use counted per county, over its number of pairs."""
+        in_use = (model.knowledge.level >= USING).sum(axis=1)
+        return np.bincount(model.muni_county, weights=in_use, minlength=len(model.county_councils)) / (
+            model.county_sizes * len(AREAS))
+
+    @staticmethod
+    def budget_rooms(model, year: int) -> np.ndarray:
+        """`budget_room` of every county: from the burden, or as a scenario fixed it."""
+        councils = model.county_councils
+        burden = model.funding.burden(year, np.array([cc.county.population for cc in councils]))
+        room = (1.0 / (1.0 + burden / model.p["funding"]["burden_ref"])).tolist()
+        return np.array([r if cc.fixed_budget_room is None else float(cc.fixed_budget_room) for cc, r in zip(councils, room)])
+
+    @staticmethod
+    def decide_cofinancing(model) -> None:
+        """Each council decides the share of next year's withdrawn state money its principals take over
+        (graded, 0-1); all councils at once, each with its own yearly draw."""
+        councils, p = model.county_councils, model.p["funding"]
+        u = np.array([model.streams("cofinance", cc.county.code).normal() for cc in councils])
+        year = model.date_of(model.month).year + 1
+        full = model.funding.full_takeover_year()
+        notice = 0.0 if full is None else min(4.0, max(0.0, full - (model.start_year + (model.month + 1) / 12.0)))
+        anchoring, statement, county_noise, takeover = (np.array([getattr(cc, k) for cc in councils])
+                                                        for k in ("anchoring", "statement", "county_noise", "takeover"))
+        z = (p["commit_intercept"] + p["commit_anchoring"] * anchoring + p["commit_statement"] * statement
+             + p["commit_value"] * CountyCouncil.perceived_values(model) + p["commit_budget"] * CountyCouncil.budget_rooms(model, year)
+             + p["commit_lead_time"] * notice + p["commit_persistence"] * takeover
+             + p["commit_noise"] * (county_noise + u) / math.sqrt(2.0))
+        for cc, z_c in zip(councils, z.tolist()):
+            cc.takeover = 1.0 / (1.0 + math.exp(-z_c))  # math.exp: np.exp may differ in the last bit
 
 
 class University(mesa.Agent):

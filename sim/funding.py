@@ -11,9 +11,17 @@ give a per-county key).
 
 from __future__ import annotations
 
+import numpy as np
+
 from .parameters import AREAS
 
 REGIONAL = ("structure",) + AREAS
+
+
+def add_columns(a: np.ndarray) -> np.ndarray:
+    """Per row, the columns added by Python's sum(): the very float a sum over a county's components gives
+    (since 3.12 sum() compensates rounding errors; numpy's sum does not, and differs in the last bit)."""
+    return np.array([sum(row) for row in a.tolist()])
 
 
 class Funding:
@@ -26,11 +34,12 @@ class Funding:
         total_pop = sum(c.population for c in country.counties)
         base = self.p["allocation_base_share"]
         n = len(country.counties)
-        self.key = [base / n + (1 - base) * c.population / total_pop for c in country.counties]
+        self.key = np.array([base / n + (1 - base) * c.population / total_pop for c in country.counties])
         self.schedule = sorted((int(y), float(s)) for y, s in self.p["state_share"].items())
         # looked up thousands of times a run (each county, component and year): remembered once computed
         self._national: dict[tuple[int, str], float] = {}
         self._share: dict[int, float] = {}
+        self._regional: dict[int, np.ndarray] = {}
 
     def last_year_of(self, component: str) -> int:
         if component in self._last_year_of:
@@ -69,64 +78,60 @@ class Funding:
             self._national[key] = value
         return value
 
-    def county_budget(self, county_index: int, year: int, component: str, takeover: float) -> tuple[float, float]:
-        """(state, principals) SEK million for one county, component and year; `takeover` is the share of
-        the cost the state no longer pays that the principals have decided to bear (0-1)."""
-        full = self.national(year, component) * self.key[county_index]
-        share = self.state_share(year) if component in REGIONAL else 1.0
-        state = full * share
-        principals = full * (1.0 - share) * takeover
-        return state, principals
+    def regional(self, year: int) -> np.ndarray:
+        """`national` for each regional component (`REGIONAL`) in `year`."""
+        value = self._regional.get(year)
+        if value is None:
+            value = self._regional[year] = np.array([self.national(year, c) for c in REGIONAL])
+        return value
 
-    def burden(self, county_index: int, year: int, population: int) -> float:
-        """SEK per inhabitant the county's principals would pay in `year` to keep the whole structure."""
-        msek = sum(self.national(year, c) * self.key[county_index] * (1.0 - self.state_share(year)) for c in REGIONAL)
-        return msek * 1e6 / max(1, population)
+    def county_budgets(self, year: int, takeover: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(state, principals) SEK million per county and regional component in `year`, and each county's
+        whole cost of the year (what the two would pay had the principals taken over everything);
+        `takeover`: per county, the share of the cost the state no longer pays that the principals have
+        decided to bear (0-1)."""
+        full = self.key[:, None] * self.regional(year)
+        share = self.state_share(year)
+        withdrawn = full * (1.0 - share)
+        return full * share, withdrawn * takeover[:, None], add_columns(full * share + withdrawn)
+
+    def burden(self, year: int, population: np.ndarray) -> np.ndarray:
+        """Per county, SEK per inhabitant the principals would pay in `year` to keep the whole structure."""
+        msek = add_columns(self.key[:, None] * self.regional(year) * (1.0 - self.state_share(year)))
+        return msek * 1e6 / np.maximum(1, population)
 
 
 class Budget:
-    """One county's money for the current year: (state, principals) SEK million per component.
+    """Every county's money for the current year: SEK million per county and component (`REGIONAL`), from
+    the state and from the principals.
 
-    Set each January from the national grants, the phase-out schedule and the principals' decision; the
-    structure reads from it what it can pay for (posts, activity).
+    Set each January from the national grants, the phase-out schedule and the principals' decisions; the
+    structures read from it what they can pay for (posts, activity).
     """
 
-    def __init__(self, funding: Funding, county_index: int, has_structure: bool):
+    def __init__(self, funding: Funding, has_structure: np.ndarray):
+        n = len(has_structure)
         self.funding = funding
-        self.county_index = county_index
         self.has_structure = has_structure
-        self.by_component: dict[str, tuple[float, float]] = {}
-        self._total: dict[str, float] = {}
-        self.reference = 0.0  # the structure money of the first full year (2011), for funding_ratio
-        self.full_cost = 0.0
+        self.money = np.zeros((n, len(REGIONAL)))  # both payers
+        self.state = np.zeros(n)  # all components
+        self.principals = np.zeros(n)
+        self.full_cost = np.zeros(n)
+        self.reference = np.zeros(n)  # the structure money of the first full year (2011), for funding_ratio
 
-    def set_year(self, year: int, takeover: float) -> None:
-        self.by_component = {c: self.funding.county_budget(self.county_index, year, c, takeover) for c in REGIONAL}
-        # the whole cost of the year, had the principals taken over everything the state no longer pays
-        self.full_cost = sum(state + principals for state, principals in
-                             (self.funding.county_budget(self.county_index, year, c, 1.0) for c in REGIONAL))
-        if not self.has_structure:
-            self.by_component["structure"] = (0.0, 0.0)
-        self._total = {c: sum(v) for c, v in self.by_component.items()}
-        if self.reference == 0.0 and self._total["structure"] > 0 and year >= 2011:
-            self.reference = self._total["structure"]
+    def set_year(self, year: int, takeover: np.ndarray) -> None:
+        state, principals, self.full_cost = self.funding.county_budgets(year, takeover)
+        state[~self.has_structure, 0] = 0.0  # no structure, no money for it (its cost still counts in full_cost)
+        principals[~self.has_structure, 0] = 0.0
+        self.money = 0.0 + state + principals
+        self.state, self.principals = add_columns(state), add_columns(principals)
+        if year >= 2011:
+            first = (self.reference == 0.0) & (self.money[:, 0] > 0)
+            self.reference[first] = self.money[first, 0]
 
-    def money(self, component: str) -> float:
-        """SEK million this year for one component ('structure' or an area key), from both payers."""
-        return self._total.get(component, 0.0)
-
-    def funding_ratio(self) -> float:
-        """Current structure money relative to its first full year (2011), capped at 1."""
-        if self.reference <= 0:
-            return 1.0 if self.money("structure") > 0 else 0.0
-        return min(1.0, self.money("structure") / self.reference)
-
-    @property
-    def state(self) -> float:
-        """State SEK million this year, all components."""
-        return sum(v[0] for v in self.by_component.values())
-
-    @property
-    def principals(self) -> float:
-        """Principals' SEK million this year, all components."""
-        return sum(v[1] for v in self.by_component.values())
+    def funding_ratio(self) -> np.ndarray:
+        """Per county, current structure money relative to its first full year (2011), capped at 1."""
+        structure = self.money[:, 0]
+        before = np.where(structure > 0, 1.0, 0.0)  # no reference year yet
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.reference > 0, np.minimum(1.0, structure / self.reference), before)

@@ -204,8 +204,7 @@ class EBPModel(mesa.Model):
     # -- dated processes ---------------------------------------------------------------------------
     def new_year(self, year: int) -> None:
         self.year = year
-        for s in self.structures:
-            s.set_budget(year)
+        self.regional.set_budgets(year, np.array([cc.takeover for cc in self.county_councils]))
         u = self.streams("gather").random(len(self.structures))  # drawn every year: common random numbers
         if year > self.start_year:
             reconsider_principle(self.regional, year, u)
@@ -222,8 +221,7 @@ class EBPModel(mesa.Model):
         self.regional.area_active[area] = True
 
     def decide_cofinancing(self) -> None:
-        for cc in self.county_councils:
-            cc.decide_cofinancing()
+        CountyCouncil.decide_cofinancing(self)
 
     # -- the month ---------------------------------------------------------------------------------
     def step(self) -> None:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from .funding import Budget
 from .leaders import DevelopmentLeader, PlatformLeader
 from .state import row_view
 
@@ -31,7 +30,6 @@ class RegionalSupportStructure(mesa.Agent):
         self.county_council = county_council
         self.municipality_agents = municipality_agents
         self.rows = np.array(county.municipalities, dtype=np.int64)
-        self.budget = Budget(model.funding, county.index, bool(settings["structure"]))
         self.rd_units = []
         self.universities = []
 
@@ -51,6 +49,12 @@ class RegionalSupportStructure(mesa.Agent):
     def linked(self) -> np.ndarray:
         """Per area: its development leaders belong to the structure."""
         return self._all.linked[self.index]
+
+    @property
+    def money(self) -> np.ndarray:
+        """SEK million this year per component (structure, then each area), from the state and the principals
+        (the county's row of the year's ``Budget``)."""
+        return self._all.money[self.index]
 
     @property
     def area_active(self) -> np.ndarray:
@@ -100,11 +104,6 @@ class RegionalSupportStructure(mesa.Agent):
         return float(self._all.target_fte()[self.index, area])
 
     # -- dated changes -------------------------------------------------------------------------------
-    def set_budget(self, year: int) -> None:
-        """January: the year's money per component, from the state and the share the principals took over."""
-        self.budget.set_year(year, self.county_council.takeover)
-        self._all.read_budget(self.index, self.budget)
-
     def set_principle(self, principle: str) -> None:
         """A change of organising principle, dated (sim/data/principle_changes.csv) or chosen
         (`sim/principles.py`): leaders move, ties change."""

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .draws import MAX_PARTIES, rare_poisson_cells, structure_draws
-from .funding import REGIONAL, Budget
+from .funding import Budget
 from .leaders import MAX_POSTS, DevelopmentLeader, PlatformLeader
 from .parameters import AREAS
 from .regional_structure import RegionalSupportStructure  # noqa: F401  (the agent, imported from here too)
@@ -80,6 +80,7 @@ class SupportStructures:
         self.state = np.zeros(n)
         self.principals = np.zeros(n)
         self.full_cost = np.zeros(n)
+        self.budget = Budget(model.funding, self.exists)  # the year's money of every county, set each January
         self.upward_reports = np.zeros(n, dtype=np.int64)
         self.version = 0  # bumped when people or ties change: the ties picture is redrawn only then
         # what does not change during a run, looked up once
@@ -89,7 +90,7 @@ class SupportStructures:
         self._draws = structure_draws(self)
         self._no_reports = np.zeros(n, dtype=np.int64)
         self._no_reports.flags.writeable = False
-        # money enough for a platform leader (structure.platform_min_funding); set again by read_budget
+        # money enough for a platform leader (structure.platform_min_funding); set again by set_budgets
         self.funded = self.exists & (self.funding_ratio >= p["platform_min_funding"])
         self.epoch = 0  # bumped by restructured(): keys the arrays derived from the structures' state
         self._derived = Derived()
@@ -116,11 +117,15 @@ class SupportStructures:
         return self._derived("links", (self.epoch, self.area_active.tobytes()), make)
 
     # -- money and staff ---------------------------------------------------------------------------
-    def read_budget(self, c: int, budget: Budget) -> None:
-        self.money[c] = [budget.money(k) for k in REGIONAL]
-        self.funding_ratio[c] = budget.funding_ratio()
-        self.funded[c] = self.exists[c] and self.funding_ratio[c] >= self.model.p["structure"]["platform_min_funding"]
-        self.state[c], self.principals[c], self.full_cost[c] = budget.state, budget.principals, budget.full_cost
+    def set_budgets(self, year: int, takeover: np.ndarray) -> None:
+        """January: every county's money for the year per component, from the state and the share the
+        principals took over (`takeover`, per county)."""
+        budget = self.budget
+        budget.set_year(year, takeover)
+        self.money[:] = budget.money
+        self.funding_ratio[:] = budget.funding_ratio()
+        self.funded[:] = self.exists & (self.funding_ratio >= self.model.p["structure"]["platform_min_funding"])
+        self.state[:], self.principals[:], self.full_cost[:] = budget.state, budget.principals, budget.full_cost
         self.restructured()
 
     def target_fte(self) -> np.ndarray:

@@ -164,6 +164,36 @@ def test_principals_pay_the_share_they_take_over():
     assert at(none, "principal_spending", "2016-06-01") < 1e-3
 
 
+def test_budgets_of_all_counties_at_once_are_those_of_each_county_alone():
+    # the yearly money is computed for every county at once; each figure must be the very float the formula
+    # of ODD 7.7 gives for one county in Python (sum() of floats compensates since Python 3.12)
+    from sim.funding import REGIONAL, Budget, Funding, add_columns
+    from sim.parameters import defaults
+
+    rng = np.random.default_rng(3)
+    rows = rng.standard_normal((500, 6)) * 10.0 ** rng.integers(-6, 6, (500, 6))
+    assert add_columns(rows).tolist() == [sum(row) for row in rows.tolist()]
+    country = Country.load()
+    funding = Funding(country, defaults())
+    pop = np.array([c.population for c in country.counties])
+    has = np.arange(21) % 5 != 0
+    budget = Budget(funding, has)
+    for year in range(2010, 2022):
+        takeover = rng.random(21)
+        budget.set_year(year, takeover)
+        share = funding.state_share(year)
+        for c in range(21):
+            full = [funding.national(year, k) * float(funding.key[c]) for k in REGIONAL]
+            state, principals = [f * share for f in full], [f * (1.0 - share) * float(takeover[c]) for f in full]
+            assert budget.full_cost[c] == sum(s + f * (1.0 - share) * 1.0 for s, f in zip(state, full))
+            if not has[c]:
+                state[0] = principals[0] = 0.0
+            assert budget.money[c].tolist() == [sum(v) for v in zip(state, principals)]
+            assert (budget.state[c], budget.principals[c]) == (sum(state), sum(principals))
+            burden = sum(funding.national(year, k) * float(funding.key[c]) * (1.0 - share) for k in REGIONAL)
+            assert funding.burden(year, pop)[c] == burden * 1e6 / max(1, int(pop[c]))
+
+
 def test_private_providers_are_reached_only_through_their_municipality():
     # no pass-on and no direct outreach: no provider is ever reached, whatever municipalities know
     closed = EBPModel(seed=1, params={"providers": {"pass_on_rate": 0.0, "direct_outreach": 0.0}}).run()
