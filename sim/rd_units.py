@@ -72,7 +72,7 @@ class RDUnits:
             unit.structure.rd_units.append(unit)
         self.county = np.array([d["county"] for d in units], dtype=np.int64)
         self.staff_fte = np.array([d["staff_fte"] for d in units], dtype=float)
-        self.areas = np.array([np.isin(AREAS, d.get("areas", AREAS)) for d in units], dtype=bool).reshape(len(units), len(AREAS))
+        self.areas = np.array([[a in d.get("areas", AREAS) for a in AREAS] for d in units], dtype=bool).reshape(len(units), len(AREAS))
         self.active = np.array([d["active_from"] is None or d["active_from"] <= model.start_date for d in units], dtype=bool)
         self.linked = np.zeros(len(units), dtype=bool)
         index = {d["id"]: i for i, d in enumerate(units)}
