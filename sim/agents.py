@@ -88,7 +88,8 @@ class CountyCouncil(mesa.Agent):
         councils = model.county_councils
         burden = model.funding.burden(year, np.array([cc.county.population for cc in councils]))
         room = (1.0 / (1.0 + burden / model.p["funding"]["burden_ref"])).tolist()
-        return np.array([r if cc.fixed_budget_room is None else float(cc.fixed_budget_room) for cc, r in zip(councils, room)])
+        fixed = [cc.fixed_budget_room for cc in councils]
+        return np.array([r if f is None else float(f) for f, r in zip(fixed, room)])
 
     @staticmethod
     def decide_cofinancing(model) -> None:
@@ -101,8 +102,9 @@ class CountyCouncil(mesa.Agent):
         notice = 0.0 if full is None else min(4.0, max(0.0, full - (model.start_year + (model.month + 1) / 12.0)))
         anchoring, statement, county_noise, takeover = (np.array([getattr(cc, k) for cc in councils])
                                                         for k in ("anchoring", "statement", "county_noise", "takeover"))
+        value, room = CountyCouncil.perceived_values(model), CountyCouncil.budget_rooms(model, year)
         z = (p["commit_intercept"] + p["commit_anchoring"] * anchoring + p["commit_statement"] * statement
-             + p["commit_value"] * CountyCouncil.perceived_values(model) + p["commit_budget"] * CountyCouncil.budget_rooms(model, year)
+             + p["commit_value"] * value + p["commit_budget"] * room
              + p["commit_lead_time"] * notice + p["commit_persistence"] * takeover
              + p["commit_noise"] * (county_noise + u) / math.sqrt(2.0))
         for cc, z_c in zip(councils, z.tolist()):
