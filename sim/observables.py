@@ -110,7 +110,8 @@ class Observables:
         self._duplication = np.zeros((n_b, n_m))
         self._provider = np.zeros((n_b, n_p, n_a), dtype=bool)
         self._initiative_month = np.zeros((n_b, n_m), dtype=np.int32)
-        # functioning, platform, upward reports, state, principals, full cost, unit principle
+        # money for the structure (functioning is made from it, the platform and the linked areas), platform,
+        # upward reports, state, principals, full cost, unit principle
         self._county = np.zeros((n_b, 7, n_c))
         self._fte = np.zeros((n_b, n_c, n_a))
         self._linked = np.zeros((n_b, n_c, n_a), dtype=bool)
@@ -173,7 +174,7 @@ class Observables:
         self._duplication[t] = m.duplication_muni
         self._provider[t] = m.provider_reached
         county = self._county[t]
-        county[0] = s.functioning()
+        county[0] = s.money[:, 0]
         county[1] = s.has_platform
         county[2] = s.upward_reports
         county[3] = s.state
@@ -234,7 +235,6 @@ class Observables:
         totals = np.zeros((n_t, n_c + 1, 8 + n_a))
         per_county = totals[:, 1:]
         county = self._county[:n_t]
-        per_county[:, :, 0] = county[:, 0]
         per_county[:, :, 1] = county[:, 1]
         per_county[:, :, 2] = self._fte[:n_t].sum(axis=2)
         per_county[:, :, 3] = county[:, 2]
@@ -242,6 +242,11 @@ class Observables:
                                           minlength=n_t * n_c).reshape(n_t, n_c)
         np.divide(county[:, 3:6].transpose(0, 2, 1), 12.0, out=per_county[:, :, 5:8])
         np.logical_and(self._linked[:n_t], self._held[:n_t] > 0, out=per_county[:, :, 8:], casting="unsafe")
+        # functioning as SupportStructures.functioning has it: a platform, money for it, a linked area staffed
+        functioning = per_county[:, :, 8:].any(axis=2)
+        functioning &= county[:, 0] > 0
+        functioning &= county[:, 1] > 0
+        per_county[:, :, 0] = functioning
         np.add.reduce(per_county, axis=1, out=totals[:, 0])
         for dst, src in self._count_runs + self._linked_runs:
             rows[:, :, dst] = totals[:, :, src]
