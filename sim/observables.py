@@ -108,9 +108,11 @@ class Observables:
         self._flags = np.zeros((n_b, 3, n_m), dtype=bool)
         self._level = np.zeros((n_b, n_m, n_a), dtype=np.int8)
         self._duplication = np.zeros((n_b, n_m))
-        self._provider = np.zeros((n_b, n_p, n_a), dtype=bool)
+        # providers reached: anywhere (made in compute), then by area, each a row over the providers
+        self._provider = np.zeros((n_b, 1 + n_a, n_p), dtype=bool)
         self._initiative_month = np.zeros((n_b, n_m), dtype=np.int32)
-        # functioning, platform, upward reports, state, principals, full cost, unit principle
+        # money for the structure (functioning is made from it, the platform and the linked areas), platform,
+        # upward reports, state, principals, full cost, unit principle
         self._county = np.zeros((n_b, 7, n_c))
         self._fte = np.zeros((n_b, n_c, n_a))
         self._linked = np.zeros((n_b, n_c, n_a), dtype=bool)
@@ -171,9 +173,9 @@ class Observables:
         self._initiative_month[t] = kn.initiative_month
         self._level[t] = kn.level
         self._duplication[t] = m.duplication_muni
-        self._provider[t] = m.provider_reached
+        self._provider[t, 1:] = m.provider_reached.T
         county = self._county[t]
-        county[0] = s.functioning()
+        county[0] = s.money[:, 0]
         county[1] = s.has_platform
         county[2] = s.upward_reports
         county[3] = s.state
@@ -234,7 +236,6 @@ class Observables:
         totals = np.zeros((n_t, n_c + 1, 8 + n_a))
         per_county = totals[:, 1:]
         county = self._county[:n_t]
-        per_county[:, :, 0] = county[:, 0]
         per_county[:, :, 1] = county[:, 1]
         per_county[:, :, 2] = self._fte[:n_t].sum(axis=2)
         per_county[:, :, 3] = county[:, 2]
@@ -242,6 +243,11 @@ class Observables:
                                           minlength=n_t * n_c).reshape(n_t, n_c)
         np.divide(county[:, 3:6].transpose(0, 2, 1), 12.0, out=per_county[:, :, 5:8])
         np.logical_and(self._linked[:n_t], self._held[:n_t] > 0, out=per_county[:, :, 8:], casting="unsafe")
+        # functioning as SupportStructures.functioning has it: a platform, money for it, a linked area staffed
+        functioning = per_county[:, :, 8:].any(axis=2)
+        functioning &= county[:, 0] > 0
+        functioning &= county[:, 1] > 0
+        per_county[:, :, 0] = functioning
         np.add.reduce(per_county, axis=1, out=totals[:, 0])
         for dst, src in self._count_runs + self._linked_runs:
             rows[:, :, dst] = totals[:, :, src]
@@ -268,15 +274,14 @@ class Observables:
     def _provider_shares(self, a: int, b: int, rows: np.ndarray) -> None:
         """Shares of providers reached, anywhere and by area: the county-average matrix times each month's
         flags (a stacked matmul makes one matrix product per month, the same product as month by month)."""
-        reached = self._provider[:b - a]
-        flags = np.empty(reached.shape[:2] + (1 + reached.shape[2],), dtype=bool)  # anywhere, then by area
-        anywhere = flags[:, :, 0]
-        np.copyto(anywhere, reached[:, :, 0])
-        for k in range(reached.shape[2]):  # column by column: faster than over so short an axis
-            flags[:, :, 1 + k] = reached[:, :, k]
-            if k:
-                anywhere |= reached[:, :, k]
-        prov = np.matmul(self.provider_mean, flags.astype(float))
+        flags = self._provider[:b - a]  # (month, anywhere then by area, provider)
+        anywhere = flags[:, 0]
+        np.logical_or(flags[:, 1], flags[:, 2], out=anywhere)
+        for k in range(3, flags.shape[1]):
+            anywhere |= flags[:, k]
+        # (provider, anywhere then by area) a month: the matrix product month by month had this operand in
+        # that order (transposed here: the same numbers, in the same order of summation)
+        prov = np.matmul(self.provider_mean, flags.astype(float).transpose(0, 2, 1))
         for dst, src in self._provider_runs:
             rows[:, :, dst] = prov[:, :, src]
 
