@@ -94,6 +94,7 @@ class SupportStructures:
         self.funded = self.exists & (self.funding_ratio >= p["platform_min_funding"])
         self.epoch = 0  # bumped by restructured(): keys the arrays derived from the structures' state
         self._derived = Derived()
+        self._posts = (None, None)  # (key, lists) of _platform_posts
 
     def changed(self) -> None:
         self.version += 1
@@ -197,31 +198,40 @@ class SupportStructures:
         np.minimum(waiting, MAX_PARTIES, out=waiting)
         self.consented += (agrees & (self._party < waiting[:, None])).sum(axis=1)
 
-    def staff_platform(self, hire: np.ndarray, layoff: np.ndarray, leave: np.ndarray) -> None:
+    def staff_platform(self, hire: list, layoff: list, leave: list) -> None:
         """Fill the platform-leader post once all parties agree; lose the leader to turnover (the post is
-        refilled) or end the post when the money stops (staff follow the money). Per county, whether this
+        refilled) or end the post when the money stops (staff follow the money). Per county (lists), whether this
         month a vacancy would be filled (``structure.platform_hire_rate`` x readiness), an unfunded post
         ended (``leaders.layoff_rate``; the same draw), the leader leave (``structure.platform_turnover``)."""
         m = self.model
-        for c in np.flatnonzero(leave & self.has_platform).tolist():
-            self.platform[c].leave()
-        # posts without money, vacant posts with money (a post ended below for want of money is not vacant)
-        key = (self.has_platform.tobytes(), self.funded.tobytes())
-        unfunded, vacant = self._derived("platform_posts", key, lambda: (
-            np.flatnonzero(self.has_platform & ~self.funded), np.flatnonzero(self.funded & ~self.has_platform)))
-        if len(unfunded):
-            for c in unfunded[layoff.take(unfunded)].tolist():
+        for c in self._platform_posts()[0]:
+            if leave[c]:
                 self.platform[c].leave()
-        if len(vacant):
-            ready = hire.take(vacant)
-            if self.consenting:  # (afterwards every party has agreed)
-                ready &= (self.consented >= self.parties).take(vacant)
-            for c in vacant[ready].tolist():
+        # posts without money, vacant posts with money, after the leaves (a post ended below is not vacant)
+        _, unfunded, vacant = self._platform_posts()
+        for c in unfunded:
+            if layoff[c]:
+                self.platform[c].leave()
+        for c in vacant:
+            if hire[c] and (not self.consenting or self.consented[c] >= self.parties[c]):  # (all agreed)
                 self.platform[c] = PlatformLeader(m, m.structures[c])
                 self.has_platform[c] = True
                 m.platform_hires += 1
                 self.restructured()
                 self.on_platform_start(c)
+
+    def _platform_posts(self) -> tuple[list, list, list]:
+        """Counties with a platform leader, those of them without money, and those with money but no leader:
+        Python lists (a loop over a few counties costs less than masks), kept until a leader comes or goes
+        or the money changes."""
+        have, funded = self.has_platform, self.funded
+        key = (have.tobytes(), funded.tobytes())
+        if self._posts[0] != key:
+            have, funded = have.tolist(), funded.tolist()
+            self._posts = key, ([c for c, h in enumerate(have) if h],
+                                [c for c, (h, f) in enumerate(zip(have, funded)) if h and not f],
+                                [c for c, (h, f) in enumerate(zip(have, funded)) if f and not h])
+        return self._posts[1]
 
     def on_platform_start(self, c: int) -> None:
         """A platform leader ties the county's universities, fixed areas and - where the R&D environment is
