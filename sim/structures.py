@@ -21,8 +21,6 @@ the inspectable picture of the structures, not part of the monthly arithmetic.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
 from .draws import MAX_PARTIES, rare_poisson_cells, structure_draws
@@ -31,17 +29,6 @@ from .leaders import MAX_POSTS, DevelopmentLeader, PlatformLeader
 from .parameters import AREAS
 from .regional_structure import RegionalSupportStructure  # noqa: F401  (the agent, imported from here too)
 from .state import Derived
-
-
-class Links(NamedTuple):
-    """Arrays that follow from who has a platform leader and which areas are linked (a few changes a year)."""
-    platform_linked: np.ndarray  # (county, area) linked to a structure with a platform leader in post
-    boost: np.ndarray  # (county, area) 1 + leaders.platform_uptake_boost where platform_linked
-    linked_munis: np.ndarray  # (municipality, area) linked in the municipality's county
-    carried_munis: np.ndarray  # (municipality, area) linked and active: the platform's activity carries it
-    unlinked: np.ndarray  # (county, area) active, not linked, in a county with a platform leader and 'auto' areas
-    any_carried: np.ndarray  # (a 0-d bool) some platform's activity carries some area
-    any_unlinked: np.ndarray  # (a 0-d bool) unlinked.any()
 
 
 class SupportStructures:
@@ -95,6 +82,7 @@ class SupportStructures:
         self.epoch = 0  # bumped by restructured(): keys the arrays derived from the structures' state
         self._derived = Derived()
         self._posts = (None, None)  # (key, lists) of _platform_posts
+        self._n_linked = 0  # areas linked in all: links are never undone, so this keys what follows from them
 
     def changed(self) -> None:
         self.version += 1
@@ -104,18 +92,33 @@ class SupportStructures:
         self.epoch += 1
         self.changed()
 
-    def _links(self) -> Links:
-        """What follows from who has a platform leader and which areas are linked and active."""
+    # -- what follows from the links: kept until they change (links are never undone, so the number made
+    # keys them, with the areas open and, where it matters, who has a platform leader) -------------------
+    def _munis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(municipality, area) linked in the municipality's county; linked and active (the platform's
+        activity carries it); whether any is carried."""
         def make():
-            m, county = self.model, self.model.muni_county
-            platform_linked = self.linked & self.has_platform[:, None]
-            linked_munis = self.linked.take(county, axis=0)
+            linked_munis = self.linked.take(self.model.muni_county, axis=0)
             carried = linked_munis & self.area_active
-            unlinked = (self.has_platform & self.auto_areas)[:, None] & ~self.linked & self.area_active
-            return Links(platform_linked, 1.0 + m.p["leaders"]["platform_uptake_boost"] * platform_linked,
-                         linked_munis, carried, unlinked,
-                         np.array(self.has_platform.any() and carried.any()), np.array(unlinked.any()))
-        return self._derived("links", (self.epoch, self.area_active.tobytes()), make)
+            return linked_munis, carried, np.array(carried.any())
+        return self._derived("munis", (self._n_linked, self.area_active.tobytes()), make)
+
+    def _platform_links(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(county, area) linked to a structure with a platform leader in post; 1 + leaders.platform_uptake_boost
+        there (else 1); whether any county has a platform leader."""
+        def make():
+            platform_linked = self.linked & self.has_platform[:, None]
+            boost = 1.0 + self.model.p["leaders"]["platform_uptake_boost"] * platform_linked
+            return platform_linked, boost, np.array(self.has_platform.any())
+        return self._derived("platform_links", (self._n_linked, self.has_platform.tobytes()), make)
+
+    def _unlinked(self) -> tuple[np.ndarray, np.ndarray]:
+        """(county, area) active and not linked in a structure with 'auto' areas (its platform leader, when
+        there is one, links them), and whether there is any."""
+        def make():
+            unlinked = (self.auto_areas & self.exists)[:, None] & ~self.linked & self.area_active
+            return unlinked, np.array(unlinked.any())
+        return self._derived("unlinked", (self._n_linked, self.area_active.tobytes()), make)
 
     # -- money and staff ---------------------------------------------------------------------------
     def set_budgets(self, year: int, takeover: np.ndarray) -> None:
@@ -162,6 +165,7 @@ class SupportStructures:
     def link_area(self, c: int, area: int) -> None:
         if not self.linked[c, area]:
             self.linked[c, area] = True
+            self._n_linked += 1
             self.model.leader_posts.join(c, area)
             self.restructured()
 
@@ -303,10 +307,10 @@ class SupportStructures:
     def consider_linking(self, link: np.ndarray) -> None:
         """Where the areas are not fixed, a platform leader brings each active area's leaders in with a
         monthly hazard (``structure.link_rate``). link: (county, area) it would happen this month."""
-        links = self._links()
-        if not links.any_unlinked:
+        unlinked, any_unlinked = self._unlinked()
+        if not any_unlinked:  # (after the first years: every active area linked)
             return
-        for i in np.flatnonzero(links.unlinked & link).tolist():
+        for i in np.flatnonzero(unlinked & link & self.has_platform[:, None]).tolist():
             self.link_area(*divmod(i, len(AREAS)))
 
     def coordinate_leaders(self, meets: np.ndarray) -> None:
@@ -338,14 +342,13 @@ class SupportStructures:
         miss = posts.no_visit(self.field_proximity() * self.staff_time())
         contact = u < (1.0 - miss).take(county, axis=0)
         competence = posts.mean_competence()
-        links = self._links()
+        linked = self._munis()[0]
         # uptake and consolidation chances together: (2, county, area), then per municipality
         chance = np.multiply.outer(self._leader_chances, competence)
-        chance *= links.boost
+        chance *= self._platform_links()[1]
         np.minimum(1.0, chance, out=chance)
         uptake, consolidation = chance.take(county, axis=1)
-        m.knowledge.expose(contact, uptake=uptake, consolidation=consolidation, initiative=links.linked_munis,
-                           structure=links.linked_munis)
+        m.knowledge.expose(contact, uptake=uptake, consolidation=consolidation, initiative=linked, structure=linked)
 
     def run_platform_activity(self, u: np.ndarray) -> None:
         """Network meetings, training and seminars open to every municipality of the county, in the areas
@@ -354,15 +357,15 @@ class SupportStructures:
         if not m.p["channels"]["platform"]:
             return
         p = m.p["structure"]
-        links = self._links()
-        if not links.any_carried:  # no contact anywhere
+        _, carried, any_carried = self._munis()
+        if not (any_carried and self._platform_links()[2]):  # no contact anywhere
             return
         # a small platform staff runs a fixed number of activities a month, shared by the county's municipalities
         # (kept negated: -(c * t / n) is (-c) * t / n exactly, so the month's rate needs no negation for exp)
         minus_capacity = self._derived("activity", (self.has_platform.tobytes(), self.funding_ratio.tobytes()), lambda: (
             -(p["platform_activity_capacity"] * self.has_platform * self.funding_ratio * self.readiness)))
         minus_rate = minus_capacity * self.staff_time() / m.county_sizes
-        contact = (u < (1.0 - np.exp(minus_rate)).take(m.muni_county))[:, None] & links.carried_munis
+        contact = (u < (1.0 - np.exp(minus_rate)).take(m.muni_county))[:, None] & carried
         m.knowledge.expose(contact, uptake=p["platform_uptake"], initiative=True, structure=True)
 
     def report_upward(self, u: np.ndarray) -> None:
@@ -370,7 +373,7 @@ class SupportStructures:
         m = self.model
         posts = m.leader_posts
         # (not kept: the posts change nearly every month)
-        rate = m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None] * self._links().platform_linked
+        rate = m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None] * self._platform_links()[0]
         cells = rare_poisson_cells(u, rate * m.county_using)  # (streams.poisson's counts, where above zero)
         if not cells:  # (most months: a few reports among 105 county-areas, often none)
             self.upward_reports = self._no_reports
