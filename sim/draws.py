@@ -49,12 +49,22 @@ def structure_draws(s) -> dict[str, MonthlyDraws]:
         "consent": MonthlyDraws(m.streams("consent"), (n, MAX_PARTIES), lambda u: (u < p["consent_rate"],)),
         "link-person": MonthlyDraws(m.streams("link-person"), (n_m,)),
         # per county and area: hire | lay-off (one draw), then turnover per post
+        # (as Python lists, flat over county x area (x post): staff_areas acts in a few cells a month)
         "leaders": MonthlyDraws(m.streams("leaders"), (n, n_a, MAX_POSTS + 1), lambda u: (
-            u[..., 0] < pl["hire_rate"], u[..., 0] < pl["layoff_rate"], u[..., 1:] < pl["turnover"])),
+            (u[..., 0] < pl["hire_rate"]).reshape(len(u), -1).tolist(),
+            (u[..., 0] < pl["layoff_rate"]).reshape(len(u), -1).tolist(), flat_indices(u[..., 1:] < pl["turnover"]))),
         "leaders-field": MonthlyDraws(m.streams("leaders-field"), (n_m, n_a)),
         "platform": MonthlyDraws(m.streams("platform"), (n_m,)),
         "upward": MonthlyDraws(m.streams("upward"), (n, n_a)),
     }
+
+
+def flat_indices(mask: np.ndarray) -> list[list[int]]:
+    """Per month (the first axis of `mask`), the flat indices of the cells where it is true, as lists."""
+    months, cells = np.nonzero(mask.reshape(len(mask), -1))
+    ends = np.cumsum(np.bincount(months, minlength=len(mask))).tolist()
+    cells = cells.tolist()
+    return [cells[a:b] for a, b in zip([0] + ends[:-1], ends)]
 
 
 def rare_poisson_cells(u: np.ndarray, lam: np.ndarray) -> list[tuple[int, int]]:

@@ -82,6 +82,7 @@ class SupportStructures:
         self.epoch = 0  # bumped by restructured(): keys the arrays derived from the structures' state
         self._derived = Derived()
         self._posts = (None, None)  # (key, lists) of _platform_posts
+        self._staff_gap = (None, None, None)  # (posts' epoch, target, what follows) of _staffing
         self._n_linked = 0  # areas linked in all: links are never undone, so this keys what follows from them
 
     def changed(self) -> None:
@@ -281,28 +282,43 @@ class SupportStructures:
         has = kn.has_link
         kn.has_link = has ^ (u < np.where(has, lose, appoint))  # the person leaves, or one is appointed
 
-    def staff_areas(self, hire: np.ndarray, layoff: np.ndarray, leave: np.ndarray) -> None:
+    def staff_areas(self, hire: list, layoff: list, leave: list) -> None:
         """Staff follows the money: fill funded posts, end unfunded ones, and lose leaders to turnover.
-        hire, layoff: (county, area) a vacancy would be filled / a post cut this month (``leaders.hire_rate``,
-        ``leaders.layoff_rate``; one draw); leave: (county, area, post) its leader would leave (``leaders.turnover``)."""
+        hire, layoff: per (county, area), flat, a vacancy would be filled / a post cut this month
+        (``leaders.hire_rate``, ``leaders.layoff_rate``; one draw); leave: the flat (county, area, post)
+        indices whose leader would leave (``leaders.turnover``)."""
         m = self.model
         posts = m.leader_posts
         n_a = len(AREAS)
-        # (flat indices of the few cells that act, and Python checks there: fewer numpy calls than masks)
-        for i in np.flatnonzero(leave & posts.occupied).tolist():
-            c, k = divmod(i, n_a * MAX_POSTS)
-            posts.vacate(c, *divmod(k, MAX_POSTS))  # the post stays funded and is refilled below
-        (target, over), staffed = self._targets(), posts.staffed_fte()
-        cut = [divmod(i, n_a) for i in np.flatnonzero((staffed > over) & layoff).tolist()]
+        occupied = posts.occupied.reshape(-1)  # (a view)
+        for i in leave:
+            if occupied[i]:
+                c, k = divmod(i, n_a * MAX_POSTS)
+                posts.vacate(c, *divmod(k, MAX_POSTS))  # the post stays funded and is refilled below
+        gap, over, short = self._staffing()
+        cut = [divmod(i, n_a) for i in over if layoff[i]]
         if cut:
-            posts.cut_back(cut, staffed - target)  # (where a post is held)
+            target = self.target_fte()
+            posts.cut_back(cut, posts.staffed_fte() - target)  # (where a post is held)
         # (an area with more staff than money never hires, so no area is both cut and hiring)
-        gap = target - staffed
         held = posts.held
-        for i in np.flatnonzero((gap > 0.05) & hire).tolist():
-            c, a = divmod(i, n_a)
-            if held[c, a] < MAX_POSTS:
-                DevelopmentLeader(m, m.structures[c], a, fte=min(1.0, gap[c, a]))
+        for i in short:
+            if hire[i]:
+                c, a = divmod(i, n_a)
+                if held[c, a] < MAX_POSTS:
+                    DevelopmentLeader(m, m.structures[c], a, fte=min(1.0, gap[c, a]))
+
+    def _staffing(self) -> tuple[np.ndarray, list, list]:
+        """(county, area) FTE the money pays for beyond the staff in post, and the flat (county, area) indices
+        with more staff than money / with at least 0.05 FTE unfilled: kept until posts or money change."""
+        posts, (target, over) = self.model.leader_posts, self._targets()
+        made = self._staff_gap
+        if made[0] != posts.epoch or made[1] is not target:
+            staffed = posts.staffed_fte()
+            gap = target - staffed
+            made = self._staff_gap = (posts.epoch, target, (gap, np.flatnonzero(staffed > over).tolist(),
+                                                            np.flatnonzero(gap > 0.05).tolist()))
+        return made[2]
 
     def consider_linking(self, link: np.ndarray) -> None:
         """Where the areas are not fixed, a platform leader brings each active area's leaders in with a
