@@ -48,6 +48,15 @@ class LeaderPosts:
         # and per county the number of other linked areas a leader could reach (at least 1)
         self.member = np.zeros((n_counties, n_posts, 1))
         self.others = np.ones((n_counties, 1))  # (float: dividing by an int array would cast it every month)
+        # kept as each post's FTE changes (a few posts a month) rather than made again from all posts: the
+        # (county, area) FTE in post and the same at least 1e-12, and each post's share of its county's
+        # municipalities visited in a month (leaders.municipalities_per_fte x FTE / municipalities, at most 1)
+        # as (post, county, area), zero in an empty post
+        self.staffed = np.zeros(shape[:2])
+        self._staffed_view = self.staffed.view()  # (what staffed_fte gives: read-only)
+        self._staffed_view.flags.writeable = False
+        self._staffed_floor = np.full(shape[:2], 1e-12)
+        self._visit_share = np.zeros((MAX_POSTS, *shape[:2]))
         self._hires = 0
         self.epoch = 0  # bumped whenever a post is filled, vacated or cut: keys what is derived from the posts
         self._cached = Derived()
@@ -69,7 +78,7 @@ class LeaderPosts:
         self.epoch += 1
         self.occupied[c, area, j] = True
         self.held[c, area] += 1
-        self.fte[c, area, j] = fte
+        self._set_fte(c, area, j, fte)
         self.competence[c, area, j] = self.model.p["leaders"]["competence_start"]
         self.hired[c, area, j] = self._hires
         self._agents[c, area * MAX_POSTS + j] = leader
@@ -82,7 +91,7 @@ class LeaderPosts:
         self.epoch += 1
         self.occupied[c, area, j] = False
         self.held[c, area] -= 1
-        self.fte[c, area, j] = 0.0
+        self._set_fte(c, area, j, 0.0)
         self.member[c, area * MAX_POSTS + j, 0] = 0.0
         self.model.regional.changed()
         leader.remove()
@@ -103,11 +112,21 @@ class LeaderPosts:
                     last, latest = j, hired[j]
             left = float(self.fte[c, a, last]) - float(excess[c, a])
             if left > 0.05:
-                self.fte[c, a, last] = left
+                self._set_fte(c, a, last, left)
             else:
                 ended.append((c, a, last))
         for c, a, j in ended:
             self.vacate(c, a, j)
+
+    def _set_fte(self, c: int, area: int, j: int, fte: float) -> None:
+        """Set post j's FTE, and what is kept from it: its county-area's staffing (the same pairwise sum over
+        the 8 posts as fte.sum(axis=2)) and the post's share of the municipalities visited."""
+        self.fte[c, area, j] = fte
+        staffed = self.fte[c, area].sum()
+        self.staffed[c, area] = staffed
+        self._staffed_floor[c, area] = max(staffed, 1e-12)
+        share = self.model.p["leaders"]["municipalities_per_fte"] * self.fte[c, area, j] / self.model.county_sizes[c]
+        self._visit_share[j, c, area] = min(1.0, share)
 
     def join(self, c: int, area: int, j: int | None = None) -> None:
         """New colleague ties for post j of an area (filled in a linked area), or for all its posts (j None: the
@@ -180,26 +199,17 @@ class LeaderPosts:
         county's municipalities; `reach` (per county) is the share of them that leads to contact."""
         # the product over posts with the post axis first: one long elementwise step per post instead of a
         # reduction over 8 values per county and area (the same products in the same order)
-        miss = self._by_fte()[1] * reach[:, None]
+        miss = self._visit_share * reach[:, None]
         np.subtract(1.0, miss, out=miss)
         return np.multiply.reduce(miss, axis=0)
 
     def mean_competence(self) -> np.ndarray:
         """(county, area): the leaders' competence, weighted by FTE."""
-        return (self.competence * self.fte).sum(axis=2) / self._by_fte()[0]  # (an empty post has fte 0)
-
-    def _by_fte(self) -> tuple[np.ndarray, np.ndarray]:
-        """The (county, area) FTE in post, at least 1e-12, and each post's share of its county's municipalities
-        visited in a month (zero in an empty post), as (post, county, area)."""
-        def make():
-            p, m = self.model.p["leaders"], self.model
-            share = np.minimum(1.0, p["municipalities_per_fte"] * self.fte / m.county_sizes[:, None, None])
-            return np.maximum(self.staffed_fte(), 1e-12), np.ascontiguousarray(share.transpose(2, 0, 1))
-        return self._cached("by_fte", (self.epoch,), make)
+        return (self.competence * self.fte).sum(axis=2) / self._staffed_floor  # (an empty post has fte 0)
 
     def staffed_fte(self) -> np.ndarray:
         """(county, area) FTE in post (read-only; an empty post has fte 0)."""
-        return self._cached("staffed", (self.epoch,), lambda: self.fte.sum(axis=2))
+        return self._staffed_view
 
 
 class PlatformLeader(mesa.Agent):

@@ -172,6 +172,19 @@ def test_kept_colleague_weights_are_the_held_posts_of_linked_areas(baseline):
     assert np.array_equal(posts.others[:, 0], np.maximum(1, linked.sum(axis=1) - 1))
 
 
+def test_kept_staffing_and_visit_shares_are_what_the_posts_give(baseline):
+    """LeaderPosts keeps each county-area's FTE in post and each post's share of the municipalities visited
+    as posts are filled, cut and vacated; they must be, bit for bit, what the posts give when made from scratch."""
+    posts, m = baseline.leader_posts, baseline
+    assert np.array_equal(posts.staffed_fte(), posts.fte.sum(axis=2))
+    share = np.minimum(1.0, m.p["leaders"]["municipalities_per_fte"] * posts.fte / m.county_sizes[:, None, None])
+    assert np.array_equal(posts._visit_share, share.transpose(2, 0, 1))
+    reach = np.linspace(0.2, 1.0, len(m.structures))
+    assert np.array_equal(posts.no_visit(reach), np.multiply.reduce(1.0 - share * reach[:, None, None], axis=2))
+    assert np.array_equal(posts.mean_competence(),
+                          (posts.competence * posts.fte).sum(axis=2) / np.maximum(posts.fte.sum(axis=2), 1e-12))
+
+
 def test_derived_arrays_are_made_again_only_when_their_key_changes():
     from sim.state import Derived
 
