@@ -57,6 +57,8 @@ class LeaderPosts:
         self._staffed_view.flags.writeable = False
         self._staffed_floor = np.full(shape[:2], 1e-12)
         self._visit_share = np.zeros((MAX_POSTS, *shape[:2]))
+        self._visits_per_fte = model.p["leaders"]["municipalities_per_fte"]
+        self._county_sizes = model.county_sizes.tolist()
         self._hires = 0
         self.epoch = 0  # bumped whenever a post is filled, vacated or cut: keys what is derived from the posts
         self._cached = Derived()
@@ -121,12 +123,12 @@ class LeaderPosts:
     def _set_fte(self, c: int, area: int, j: int, fte: float) -> None:
         """Set post j's FTE, and what is kept from it: its county-area's staffing (the same pairwise sum over
         the 8 posts as fte.sum(axis=2)) and the post's share of the municipalities visited."""
-        self.fte[c, area, j] = fte
-        staffed = self.fte[c, area].sum()
+        row = self.fte[c, area]  # (a view)
+        row[j] = fte
+        staffed = row.sum()
         self.staffed[c, area] = staffed
         self._staffed_floor[c, area] = max(staffed, 1e-12)
-        share = self.model.p["leaders"]["municipalities_per_fte"] * self.fte[c, area, j] / self.model.county_sizes[c]
-        self._visit_share[j, c, area] = min(1.0, share)
+        self._visit_share[j, c, area] = min(1.0, self._visits_per_fte * fte / self._county_sizes[c])
 
     def join(self, c: int, area: int, j: int | None = None) -> None:
         """New colleague ties for post j of an area (filled in a linked area), or for all its posts (j None: the
