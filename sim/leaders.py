@@ -186,14 +186,20 @@ class LeaderPosts:
         gain *= who  # (x 1.0 or 0.0: only leaders in post learn)
         self.competence += gain
 
-    def meet(self, c: int, factor: float, gain: float = 0.0) -> None:
-        """Network ties in county c become factor * strength + gain (decay, then growth at a meeting)."""
-        county = self.ties[c]  # a view
-        county *= factor
-        if gain:
-            if self._growth[0] != gain:  # (the same gain all run: its tie matrix is made once)
-                self._growth = gain, gain * self.other_area
-            county += self._growth[1]
+    def meet(self, counties: list[int], meeting: list[bool], decay: float, gain: float) -> None:
+        """Network ties in each of `counties` become decay x strength, and where a joint meeting is held this
+        month (`meeting`, per county) decay x (1 - gain) x strength + gain."""
+        if gain and self._growth[0] != gain:  # (the same gain all run: its tie matrix is made once)
+            self._growth = gain, gain * self.other_area
+        met, ties = decay * (1.0 - gain), self.ties
+        for c in counties:  # (a loop over the network counties' ties is cheaper than one fancy-indexed step)
+            county = ties[c]  # a view
+            if meeting[c]:
+                county *= met
+                if gain:
+                    county += self._growth[1]
+            else:
+                county *= decay
 
     def no_visit(self, reach: np.ndarray) -> np.ndarray:
         """(county, area): the chance that none of the area's leaders works with a given municipality of the

@@ -340,18 +340,12 @@ class SupportStructures:
     def coordinate_leaders(self, meets: np.ndarray) -> None:
         """Leader-leader ties: fixed under the unit principle, grown at meetings under the network principle.
         meets: per county, a joint meeting is held this month (``meetings_per_year`` / 12) if it has a platform."""
-        p, posts = self.model.p["structure"], self.model.leader_posts
+        p = self.model.p["structure"]
         network = self._derived("network", (self.unit.tobytes(),), lambda: np.flatnonzero(~self.unit & self.exists))
         if not len(network):
             return
-        meeting = (self.has_platform & meets).tolist()
-        decay, growth = 1.0 - p["tie_decay"], p["tie_growth"]
-        met = decay * (1.0 - growth)
-        for c in network.tolist():  # (a loop over the network counties' ties is cheaper than one fancy-indexed step)
-            if meeting[c]:
-                posts.meet(c, met, growth)
-            else:
-                posts.meet(c, decay)
+        self.model.leader_posts.meet(network.tolist(), (self.has_platform & meets).tolist(), 1.0 - p["tie_decay"],
+                                     p["tie_growth"])
 
     def support_municipalities(self, u: np.ndarray) -> None:
         """Development leaders learn, and work with the municipalities of their area; a county's leaders
