@@ -61,7 +61,11 @@ class SupportStructures:
         self.time_load = np.zeros(n)  # share of staff time taken this month by national networks and parallel guidance
         self.next_load = np.zeros(n)
         self._staff_time = np.ones(n)  # 1 - time_load, made when time_load is (monthly)
-        self.had_link = np.zeros(n, dtype=bool)  # resource people were ever appointed here
+        self.had_link = np.zeros(n, dtype=bool)  # a platform leader has asked for resource people here
+        # per municipality, the monthly chance to lose / to appoint a resource person, -1 where it cannot happen
+        # (set as platform leaders come and go)
+        self._lose_person = np.full(model.n_municipalities, -1.0)
+        self._appoint_person = np.full(model.n_municipalities, -1.0)
         self.money = np.zeros((n, 1 + n_a))  # SEK million this year: structure, then each area
         self.funding_ratio = np.zeros(n)
         self.state = np.zeros(n)
@@ -83,7 +87,8 @@ class SupportStructures:
         self._derived = Derived()
         self._posts = (None, None)  # (key, lists) of _platform_posts
         self._staff_gap = (None, None, None)
-        self._talks = (None, None)  # (key, list) of _rd_talks  # (posts' epoch, target, what follows) of _staffing
+        self._talks = (None, None)  # (key, list) of _rd_talks
+        self._asked = False  # some platform leader has asked for resource people  # (posts' epoch, target, what follows) of _staffing
         self._n_linked = 0  # areas linked in all: links are never undone, so this keys what follows from them
 
     def changed(self) -> None:
@@ -163,6 +168,19 @@ class SupportStructures:
         self.platform[c] = None
         self.has_platform[c] = False
         self.restructured()
+        self._ask_for_resource_people(c)
+
+    def _ask_for_resource_people(self, c: int) -> None:
+        """County c's platform leader came or left: while in post, the leader asks its municipalities for
+        resource people (municipality.resource_person_rate x capacity a month); once asked, a person may
+        leave (municipality.resource_person_loss) even after the leader has gone."""
+        rows, p = self.model.structures[c].rows, self.model.p["municipality"]
+        if self.has_platform[c]:
+            self.had_link[c] = self._asked = True
+            self._lose_person[rows] = p["resource_person_loss"]
+            self._appoint_person[rows] = p["resource_person_rate"] * self.model.knowledge.capacity[rows]
+        else:
+            self._appoint_person[rows] = -1.0
 
     def link_area(self, c: int, area: int) -> None:
         if not self.linked[c, area]:
@@ -241,9 +259,10 @@ class SupportStructures:
 
     def on_platform_start(self, c: int) -> None:
         """A platform leader ties the county's universities, fixed areas and - where the R&D environment is
-        the platform - its R&D units into one structure."""
+        the platform - its R&D units into one structure, and asks the municipalities for resource people."""
         for area in np.flatnonzero(self.fixed_areas[c]):
             self.link_area(c, int(area))
+        self._ask_for_resource_people(c)
         for uni in self.model.structures[c].universities:
             uni.linked = True
         if self.platform_at_rd[c]:
@@ -275,20 +294,12 @@ class SupportStructures:
     def keep_resource_people(self, u: np.ndarray) -> None:
         """Municipalities appoint a resource person as their link to the structure when a platform leader
         asks (BRIEF §2, Jönköping), more readily the larger they are; the person may leave and is replaced
-        only while the platform leader is in post."""
-        m, kn = self.model, self.model.knowledge
-
-        def thresholds():  # per municipality: the chance to lose / to appoint one, -1 where it cannot happen
-            self.had_link |= self.has_platform  # (it changes only with has_platform, the key)
-            p, county = m.p["municipality"], m.muni_county
-            return (np.array(self.had_link.any()), np.where(self.had_link[county], p["resource_person_loss"], -1.0),
-                    np.where(self.has_platform[county], p["resource_person_rate"] * kn.capacity, -1.0))
-
-        asked, lose, appoint = self._derived("link_person", (self.has_platform.tobytes(),), thresholds)
-        if not asked:  # no platform leader has asked yet
+        only while the platform leader is in post (the chances: ``_ask_for_resource_people``)."""
+        kn = self.model.knowledge
+        if not self._asked:  # no platform leader has asked yet
             return
         has = kn.has_link
-        kn.has_link = has ^ (u < np.where(has, lose, appoint))  # the person leaves, or one is appointed
+        kn.has_link = has ^ (u < np.where(has, self._lose_person, self._appoint_person))  # one leaves, or is appointed
 
     def staff_areas(self, hire: list, layoff: list, leave: list) -> None:
         """Staff follows the money: fill funded posts, end unfunded ones, and lose leaders to turnover.

@@ -185,6 +185,20 @@ def test_kept_staffing_and_visit_shares_are_what_the_posts_give(baseline):
                           (posts.competence * posts.fte).sum(axis=2) / np.maximum(posts.fte.sum(axis=2), 1e-12))
 
 
+def test_kept_resource_person_chances_follow_the_platform_leaders():
+    """The chances to appoint / lose a resource person are set as platform leaders come and go; at any month
+    they must be what who has a platform leader (and who ever had one) gives."""
+    m = EBPModel(seed=4)
+    s, p, county = m.regional, m.p["municipality"], m.muni_county
+    seen = set()
+    for _ in range(60):
+        m.step()
+        assert np.array_equal(s._appoint_person, np.where(s.has_platform[county], p["resource_person_rate"] * m.knowledge.capacity, -1.0))
+        assert np.array_equal(s._lose_person, np.where(s.had_link[county], p["resource_person_loss"], -1.0))
+        seen.add(s.has_platform.tobytes())
+    assert len(seen) > 3  # leaders came and went
+
+
 def test_derived_arrays_are_made_again_only_when_their_key_changes():
     from sim.state import Derived
 
