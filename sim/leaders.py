@@ -174,16 +174,18 @@ class LeaderPosts:
         tie /= self.others
         return np.minimum(1.0, tie, out=tie).reshape(self.occupied.shape)
 
-    def learn(self, colleague_tie, who: np.ndarray) -> None:
+    def learn(self, colleague_tie, who: np.ndarray | None = None) -> None:
         """Learning by doing, plus cross-area learning through the ties to leaders of other areas (an array
-        `colleague_tie` is used up: the rate is made in it)."""
+        `colleague_tie` is used up: the rate is made in it), for the posts `who` (all if None: an empty
+        post's competence is never read -- its FTE is 0 and a new leader starts afresh)."""
         p = self.model.p["leaders"]
         rate = colleague_tie  # (used up: rate = learning_by_doing + cross_area_learning x tie)
         rate *= p["cross_area_learning"]
         rate += p["learning_by_doing"]
         gain = 1.0 - self.competence
         gain *= rate
-        gain *= who  # (x 1.0 or 0.0: only leaders in post learn)
+        if who is not None:
+            gain *= who  # (x 1.0 or 0.0)
         self.competence += gain
 
     def meet(self, counties: list[int], meeting: list[bool], decay: float, gain: float) -> None:

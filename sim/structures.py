@@ -366,7 +366,7 @@ class SupportStructures:
         posts = m.leader_posts
         if not m.p["channels"]["leaders"]:
             return
-        posts.learn(posts.colleague_tie(), posts.occupied)
+        posts.learn(posts.colleague_tie())  # (every post: only those in post are read)
         county = m.muni_county
         miss = posts.no_visit(self.field_proximity() * self.staff_time())
         contact = u < (1.0 - miss).take(county, axis=0)
