@@ -199,6 +199,20 @@ def test_kept_resource_person_chances_follow_the_platform_leaders():
     assert len(seen) > 3  # leaders came and went
 
 
+def test_kept_staffing_gaps_are_what_the_posts_and_the_money_give():
+    """staff_areas works from the cells short of or beyond their money, kept until posts or money change;
+    month by month they must be what the posts and the money give when made from scratch."""
+    m = EBPModel(seed=5, params={"leaders": {"turnover": 0.05}})
+    s, posts = m.regional, m.leader_posts
+    for _ in range(50):
+        m.step()
+        gap, over, short = s._staffing()
+        target, staffed = s.target_fte(), posts.fte.sum(axis=2)
+        assert np.array_equal(gap, target - staffed)
+        assert over == np.flatnonzero(staffed > target + 1e-9).tolist()
+        assert short == np.flatnonzero(target - staffed > 0.05).tolist()
+
+
 def test_derived_arrays_are_made_again_only_when_their_key_changes():
     from sim.state import Derived
 
