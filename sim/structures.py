@@ -110,14 +110,14 @@ class SupportStructures:
             return linked_munis, carried, np.array(carried.any())
         return self._derived("munis", (self._n_linked, self.area_active.tobytes()), make)
 
-    def _platform_links(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _platform_links(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(county, area) linked to a structure with a platform leader in post; 1 + leaders.platform_uptake_boost
-        there (else 1); whether any county has a platform leader."""
+        there (else 1); whether any county has a platform leader; the field proximity there (else 0)."""
         def make():
             platform_linked = self.linked & self.has_platform[:, None]
             boost = 1.0 + self.model.p["leaders"]["platform_uptake_boost"] * platform_linked
-            return platform_linked, boost, np.array(self.has_platform.any())
-        return self._derived("platform_links", (self._n_linked, self.has_platform.tobytes()), make)
+            return platform_linked, boost, np.array(self.has_platform.any()), self.field_proximity()[:, None] * platform_linked
+        return self._derived("platform_links", (self._n_linked, self.has_platform.tobytes(), self.unit.tobytes()), make)
 
     def _unlinked(self) -> tuple[np.ndarray, np.ndarray]:
         """(county, area) active and not linked in a structure with 'auto' areas (its platform leader, when
@@ -400,10 +400,11 @@ class SupportStructures:
     def report_upward(self, u: np.ndarray) -> None:
         """Experience flows up from practice: leaders close to the field report more. u: (county, area)."""
         m = self.model
-        posts = m.leader_posts
-        # (not kept: the posts change nearly every month)
-        rate = m.p["leaders"]["upward_rate"] * posts.staffed_fte() * self.field_proximity()[:, None] * self._platform_links()[0]
-        cells = rare_poisson_cells(u, rate * m.county_using)  # (streams.poisson's counts, where above zero)
+        # (not kept: the posts change nearly every month; x proximity where platform-linked, else x 0, is the
+        # same as x proximity, then x 1 or 0)
+        lam = m.p["leaders"]["upward_rate"] * m.leader_posts.staffed_fte() * self._platform_links()[3]
+        lam *= m.county_using
+        cells = rare_poisson_cells(u, lam)  # (streams.poisson's counts, where above zero)
         if not cells:  # (most months: a few reports among 105 county-areas, often none)
             self.upward_reports = self._no_reports
             return
