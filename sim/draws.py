@@ -41,12 +41,11 @@ def structure_draws(s) -> dict[str, MonthlyDraws]:
     link_rate = np.array([p["link_rate"][k] for k in AREAS])
     return {
         # per county: platform hire | lay-off, meeting, linking per area, platform turnover, R&D unit agrees
-        # (as Python lists where a process looks at a few counties: the platform's hire, lay-off and turnover,
-        # the R&D unit's agreement)
+        # (the platform's hire, lay-off and turnover as Python lists: staff_platform looks at a few counties)
         "structure": MonthlyDraws(m.streams("structure"), (n, 4 + n_a), lambda u: (
             (u[..., 0] < p_hire).tolist(), (u[..., 0] < pl["layoff_rate"]).tolist(), u[..., 1] < s.meetings / 12.0,
             u[..., 2:2 + n_a] < link_rate, (u[..., 2 + n_a] < p["platform_turnover"]).tolist(),
-            (u[..., 3 + n_a] < m.p["rd"]["link_rate"]).tolist())),
+            u[..., 3 + n_a] < m.p["rd"]["link_rate"])),
         "consent": MonthlyDraws(m.streams("consent"), (n, MAX_PARTIES), lambda u: (u < p["consent_rate"],)),
         "link-person": MonthlyDraws(m.streams("link-person"), (n_m,)),
         # per county and area: hire | lay-off (one draw), then turnover per post

@@ -86,9 +86,8 @@ class SupportStructures:
         self.epoch = 0  # bumped by restructured(): keys the arrays derived from the structures' state
         self._derived = Derived()
         self._posts = (None, None)  # (key, lists) of _platform_posts
-        self._staff_gap = (None, None, None)
-        self._talks = (None, None)  # (key, list) of _rd_talks
-        self._asked = False  # some platform leader has asked for resource people  # (posts' epoch, target, what follows) of _staffing
+        self._staff_gap = (None, None, None)  # (posts' epoch, target, what follows) of _staffing
+        self._asked = False  # some platform leader has asked for resource people
         self._n_linked = 0  # areas linked in all: links are never undone, so this keys what follows from them
 
     def changed(self) -> None:
@@ -269,27 +268,20 @@ class SupportStructures:
             for unit in self.model.structures[c].rd_units:
                 unit.linked = True
 
-    def negotiate_rd(self, agrees: list) -> None:
+    def negotiate_rd(self, agrees: np.ndarray) -> None:
         """The platform leader brings the county's R&D units in one at a time (seed 001 §6.3: units with
-        different owners compete and find it hard to cooperate). agrees: per county (a list), the unit in
-        talks joins this month (``rd.link_rate``)."""
+        different owners compete and find it hard to cooperate). agrees: per county, the unit in talks
+        joins this month (``rd.link_rate``)."""
         rd = self.model.rd
-        for c, unit in self._rd_talks():
-            if agrees[c]:
-                rd.linked[unit] = True
-
-    def _rd_talks(self) -> list[tuple[int, int]]:
-        """(county, unit) for each county with a platform leader and an active R&D unit not yet linked: the
-        first such unit is in talks. Kept until a platform leader comes or goes or a unit joins or opens."""
-        rd = self.model.rd
-        key = (self.has_platform.tobytes(), rd.linked.tobytes(), rd.active.tobytes())
-        if self._talks[0] != key:
-            talks = {}
-            waiting = ~rd.linked & rd.active & self.has_platform.take(rd.county)
-            for i, c in zip(np.flatnonzero(waiting).tolist(), rd.county[waiting].tolist()):
-                talks.setdefault(c, i)  # (the first waiting unit of the county)
-            self._talks = key, list(talks.items())
-        return self._talks[1]
+        # units waiting to join in counties where the one in talks (the first waiting) agrees this month
+        joins = ~rd.linked & rd.active & (self.has_platform & agrees).take(rd.county)
+        if not joins.any():
+            return
+        talks = set()
+        for i, c in zip(np.flatnonzero(joins).tolist(), rd.county[joins].tolist()):
+            if c not in talks:
+                talks.add(c)
+                rd.linked[i] = True
 
     def keep_resource_people(self, u: np.ndarray) -> None:
         """Municipalities appoint a resource person as their link to the structure when a platform leader
