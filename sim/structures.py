@@ -298,9 +298,8 @@ class SupportStructures:
         hire, layoff: per (county, area), flat, a vacancy would be filled / a post cut this month
         (``leaders.hire_rate``, ``leaders.layoff_rate``; one draw); leave: the flat (county, area, post)
         indices whose leader would leave (``leaders.turnover``)."""
-        m = self.model
+        m, n_a = self.model, len(AREAS)
         posts = m.leader_posts
-        n_a = len(AREAS)
         occupied = posts.occupied.reshape(-1)  # (a view)
         for i in leave:
             if occupied[i]:
@@ -309,8 +308,7 @@ class SupportStructures:
         gap, over, short = self._staffing()
         cut = [divmod(i, n_a) for i in over if layoff[i]]
         if cut:
-            target = self.target_fte()
-            posts.cut_back(cut, posts.staffed_fte() - target)  # (where a post is held)
+            posts.cut_back(cut, posts.staffed_fte() - self.target_fte())  # (where a post is held)
         # (an area with more staff than money never hires, so no area is both cut and hiring)
         held = posts.held
         for i in short:
