@@ -34,8 +34,8 @@ from .state import Derived
 class SupportStructures:
     """The state and the monthly processes of every county's structure, as arrays over counties. Arrays
     derived from state that changes a few times a year (platforms, links, money) are kept until it changes
-    (``_derived``, keyed by ``epoch`` or by the bytes of the arrays they are made from), and a process
-    skips what is provably a no-op (its draws are made all the same)."""
+    (``_derived``, keyed by counters or by the bytes of the arrays they are made from) or updated where it
+    changes, and a process skips what is provably a no-op (its draws are made all the same)."""
 
     def __init__(self, model, settings: list[dict]):
         self.model = model
