@@ -361,10 +361,11 @@ class SupportStructures:
         miss = posts.no_visit(self.field_proximity() * self.staff_time())
         contact = u < (1.0 - miss).take(county, axis=0)
         competence = posts.mean_competence()
-        linked = self._munis()[0]
+        # (where linked, per municipality and area; every or no area linked: expose's cheaper path, the same result)
+        linked = True if self._n_linked == self.linked.size else self._n_linked > 0 and self._munis()[0]
         # uptake and consolidation chances together: (2, county, area), then per municipality
         chance = np.multiply.outer(self._leader_chances, competence)
-        chance *= self._platform_links()[1]
+        chance *= self._platform_links()[1]  # (x the boost where platform-linked)
         np.minimum(1.0, chance, out=chance)
         uptake, consolidation = chance.take(county, axis=1)
         m.knowledge.expose(contact, uptake=uptake, consolidation=consolidation, initiative=linked, structure=linked)
