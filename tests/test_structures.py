@@ -208,6 +208,7 @@ def test_kept_staffing_gaps_are_what_the_posts_and_the_money_give():
         m.step()
         gap, over, short = s._staffing()
         target, staffed = s.target_fte(), posts.fte.sum(axis=2)
+        assert np.array_equal(posts.staffed_fte(), staffed)  # (kept as posts change, bit for bit)
         assert np.array_equal(gap, target - staffed)
         assert over == np.flatnonzero(staffed > target + 1e-9).tolist()
         assert short == np.flatnonzero(target - staffed > 0.05).tolist()
