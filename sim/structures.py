@@ -21,6 +21,8 @@ the inspectable picture of the structures, not part of the monthly arithmetic.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .draws import MAX_PARTIES, rare_poisson_cells, structure_draws
@@ -29,6 +31,14 @@ from .leaders import MAX_POSTS, DevelopmentLeader, PlatformLeader
 from .parameters import AREAS
 from .regional_structure import RegionalSupportStructure  # noqa: F401  (the agent, imported from here too)
 from .state import Derived
+
+
+class PlatformLinks(NamedTuple):
+    """What follows from the links and who has a platform leader (a few changes a year)."""
+    linked: np.ndarray  # (county, area) linked to a structure with a platform leader in post
+    boost: np.ndarray  # (county, area) 1 + leaders.platform_uptake_boost there, else 1
+    any_platform: np.ndarray  # (a 0-d bool) some county has a platform leader
+    proximity: np.ndarray  # (county, area) the field proximity there, else 0
 
 
 class SupportStructures:
@@ -109,13 +119,11 @@ class SupportStructures:
             return linked_munis, carried, np.array(carried.any())
         return self._derived("munis", (self._n_linked, self.area_active.tobytes()), make)
 
-    def _platform_links(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(county, area) linked to a structure with a platform leader in post; 1 + leaders.platform_uptake_boost
-        there (else 1); whether any county has a platform leader; the field proximity there (else 0)."""
+    def _platform_links(self) -> PlatformLinks:
         def make():
-            platform_linked = self.linked & self.has_platform[:, None]
-            boost = 1.0 + self.model.p["leaders"]["platform_uptake_boost"] * platform_linked
-            return platform_linked, boost, np.array(self.has_platform.any()), self.field_proximity()[:, None] * platform_linked
+            linked = self.linked & self.has_platform[:, None]
+            boost = 1.0 + self.model.p["leaders"]["platform_uptake_boost"] * linked
+            return PlatformLinks(linked, boost, np.array(self.has_platform.any()), self.field_proximity()[:, None] * linked)
         return self._derived("platform_links", (self._n_linked, self.has_platform.tobytes(), self.unit.tobytes()), make)
 
     def _unlinked(self) -> tuple[np.ndarray, np.ndarray]:
@@ -365,7 +373,7 @@ class SupportStructures:
         linked = True if self._n_linked == self.linked.size else self._n_linked > 0 and self._munis()[0]
         # uptake and consolidation chances together: (2, county, area), then per municipality
         chance = np.multiply.outer(self._leader_chances, competence)
-        chance *= self._platform_links()[1]  # (x the boost where platform-linked)
+        chance *= self._platform_links().boost
         np.minimum(1.0, chance, out=chance)
         uptake, consolidation = chance.take(county, axis=1)
         m.knowledge.expose(contact, uptake=uptake, consolidation=consolidation, initiative=linked, structure=linked)
@@ -378,7 +386,7 @@ class SupportStructures:
             return
         p = m.p["structure"]
         _, carried, any_carried = self._munis()
-        if not (any_carried and self._platform_links()[2]):  # no contact anywhere
+        if not (any_carried and self._platform_links().any_platform):  # no contact anywhere
             return
         # a small platform staff runs a fixed number of activities a month, shared by the county's municipalities
         # (kept negated: -(c * t / n) is (-c) * t / n exactly, so the month's rate needs no negation for exp)
@@ -393,7 +401,7 @@ class SupportStructures:
         m = self.model
         # (not kept: the posts change nearly every month; x proximity where platform-linked, else x 0, is the
         # same as x proximity, then x 1 or 0)
-        lam = m.p["leaders"]["upward_rate"] * m.leader_posts.staffed_fte() * self._platform_links()[3]
+        lam = m.p["leaders"]["upward_rate"] * m.leader_posts.staffed_fte() * self._platform_links().proximity
         lam *= m.county_using
         cells = rare_poisson_cells(u, lam)  # (streams.poisson's counts, where above zero)
         if not cells:  # (most months: a few reports among 105 county-areas, often none)
