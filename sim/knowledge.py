@@ -144,16 +144,22 @@ class KnowledgeState:
         """Clear the month's contact accumulators (allocated once, refilled each month)."""
         if not hasattr(self, "_flags"):
             shape = self._shape
-            # P(no uptake), P(no consolidation): products over the month's contacts of (1 - chance)
-            self._no_uptake, self._no_consolidation = np.ones(shape), np.ones(shape)
+            # P(no uptake), P(no consolidation): products over the month's contacts of (1 - chance), stacked so
+            # that what is done to both is one numpy call
+            self._no = np.ones((2,) + shape)
+            self._no_uptake, self._no_consolidation = self._no
             self._factor = np.ones(shape)  # scratch: one channel's factor
+            self._factors = np.ones((2,) + shape)  # scratch: a channel's two factors; the month's two chances
+            self._moves = np.zeros((2,) + shape, dtype=bool)  # scratch: takes up / consolidates this month
+            self._at = np.zeros((2,) + shape, dtype=bool)  # scratch: AWARE / USING
+            self._aware_using = np.array([AWARE, USING], dtype=np.int8).reshape(2, 1, 1)
+            self._hit = np.zeros(shape, dtype=bool)  # scratch: pairs a counted channel's contacts reach
             # contacts that count as the initiative / came through the structure / refresh / do not refresh
             self._flags = np.zeros((4,) + shape, dtype=bool)
             self._initiative, self._structure, self._refresh, self._contact = self._flags
             return
         self._flags.fill(False)
-        self._no_uptake.fill(1.0)
-        self._no_consolidation.fill(1.0)
+        self._no.fill(1.0)
 
     def set_participation(self, u: np.ndarray) -> None:
         """This month, which municipalities find the staff to take part in contacts (one uniform each, drawn
@@ -200,6 +206,18 @@ class KnowledgeState:
             many = hit & (contact > 1)
             if not many.any():
                 many = None
+        if not isinstance(uptake, (int, float)) and not isinstance(consolidation, (int, float)):
+            # both chances by pair: the two factors as one (2, ...) array, so 1 - chance and the product are
+            # one call each (the same arithmetic as below, pair by pair)
+            both = self._factors
+            np.multiply(hit, uptake, out=both[0])
+            np.multiply(hit, consolidation, out=both[1])
+            np.subtract(1.0, both, out=both)
+            if many is not None:
+                for factor, chance in zip(both, (uptake, consolidation)):
+                    np.power(1.0 - np.asarray(chance, dtype=float), contact, out=factor, where=many)
+            self._no *= both
+            uptake = consolidation = 0  # done
         factor = self._factor
         for acc, chance in ((self._no_uptake, uptake), (self._no_consolidation, consolidation)):
             # a factor (1 - chance) for each contact where hit, exactly 1.0 elsewhere: the same numbers as
@@ -229,7 +247,7 @@ class KnowledgeState:
             self._contact |= hit  # every contact counts in end_month: these and the refreshing ones
 
     def _apply_contacts(self, month: int):
-        """This month's contacts as arrays: contacted, P(no uptake), P(no consolidation), initiative rows."""
+        """This month's contacts as arrays: contacted, P(no uptake) and P(no consolidation) stacked, initiative rows."""
         by_area = self._initiative
         initiative = by_area[:, 0].copy()
         for a in range(1, by_area.shape[1]):  # faster than .any(axis=1) over so short an axis
@@ -237,26 +255,24 @@ class KnowledgeState:
         np.putmask(self.last_structure, self._structure, month)  # putmask: cheaper than boolean indexing
         np.putmask(self.last_contact, self._refresh, month)
         self._contact |= self._refresh
-        return self._contact, self._no_uptake, self._no_consolidation, initiative
+        return self._contact, self._no, initiative
 
     def end_month(self, month: int, u: np.ndarray) -> None:
         """Apply this month's transitions. u: uniforms of shape (3, n_municipalities, n_areas)."""
         lvl = self.level
-        c, no_uptake, no_consolidation, initiative = self._apply_contacts(month)
+        c, no_both, initiative = self._apply_contacts(month)
         # the order matters: a first contact makes a pair aware, and the same month's support may move it on
         np.maximum(lvl, c.view(np.int8), out=lvl)  # (levels as int8: a contacted UNAWARE pair becomes AWARE)
-        p = self._factor  # scratch, free until the next month's contacts
-        np.subtract(1.0, no_uptake, out=p)  # P(uptake) = (1 - P(no uptake)) * absorption * area_open
-        p *= self._absorption_pairs
+        # P(uptake) = (1 - P(no uptake)) * absorption * area_open, and P(consolidation) = 1 - P(no consolidation):
+        # stacked, so that what is done to both is one call
+        p = np.subtract(1.0, no_both, out=self._factors)  # scratch, free until the next month's contacts
+        p[0] *= self._absorption_pairs
         if self._open_pairs is not None:  # (times exactly 1 where every area is open)
-            p *= self._open_pairs
-        up = u[0] < p
-        up &= lvl == AWARE
-        np.subtract(1.0, no_consolidation, out=p)
-        cons = u[1] < p
-        cons &= lvl == USING
-        moved = up
-        moved |= cons  # AWARE pairs that take up and USING pairs that consolidate: each one level up
+            p[0] *= self._open_pairs
+        moves = np.less(u[:2], p, out=self._moves)  # AWARE pairs that take up, USING pairs that consolidate ...
+        moves &= np.equal(lvl, self._aware_using, out=self._at)  # ... where they are at that level
+        moved = moves[0]
+        moved |= moves[1]  # each one level up
         lvl += moved.view(np.int8)
         if self.erosion:
             lose = u[2] < self.loss_by_level.take(lvl)
