@@ -153,7 +153,8 @@ class KnowledgeState:
             self._moves = np.zeros((2,) + shape, dtype=bool)  # scratch: takes up / consolidates this month
             self._at = np.zeros((2,) + shape, dtype=bool)  # scratch: AWARE / USING
             self._aware_using = np.array([AWARE, USING], dtype=np.int8).reshape(2, 1, 1)
-            self._hit = np.zeros(shape, dtype=bool)  # scratch: pairs a counted channel's contacts reach
+            self._counted = np.zeros(shape, dtype=np.int64)  # scratch: a counted channel's contacts that count
+            self._hit = np.zeros(shape, dtype=bool)  # scratch: the pairs they reach
             # contacts that count as the initiative / came through the structure / refresh / do not refresh
             self._flags = np.zeros((4,) + shape, dtype=bool)
             self._initiative, self._structure, self._refresh, self._contact = self._flags
@@ -246,6 +247,22 @@ class KnowledgeState:
         else:
             self._contact |= hit  # every contact counts in end_month: these and the refreshing ones
 
+    def expose_counted(self, counts: np.ndarray, factors: "CountFactors", initiative: bool = True,
+                       structure: bool = False) -> None:
+        """`expose` for whole-number contacts counted per pair (int64, at most `factors.most`), with the factors
+        (1 - chance) ** n looked up in `factors` instead of computed: the same numbers, in fewer calls. The
+        contacts refresh; initiative and structure are yes or no for all of them."""
+        hit = np.multiply(counts, self._linked() if structure else self._part_pairs, out=self._counted)
+        index = np.add(hit, factors.offset, out=factors.index)  # (chance, municipality, area) -> its table entry
+        no = self._no if len(index) == 2 else self._no[:1]
+        no *= factors.table.take(index, out=factors.factor)
+        hit = np.greater(hit, 0, out=self._hit)
+        if initiative:
+            self._initiative |= hit
+        if structure:
+            self._structure |= hit
+        self._refresh |= hit
+
     def _apply_contacts(self, month: int):
         """This month's contacts as arrays: contacted, P(no uptake) and P(no consolidation) stacked, initiative rows."""
         by_area = self._initiative
@@ -291,3 +308,31 @@ def expose_counts(knowledge, counts: np.ndarray, **how) -> None:
     most = counts.max()
     if most > 0:
         knowledge.expose(counts > 0 if most == 1 else counts.astype(np.int64, copy=False), **how)
+
+
+class CountFactors:
+    """What n contacts of a channel in a month multiply a pair's P(no uptake) and P(no consolidation) by,
+    (1 - chance) ** n, as tables by area and count, for `KnowledgeState.expose_counted`: made once for the
+    channel's chances instead of with np.power every month, and the same numbers `expose` computes (exactly
+    1 for none, 1 - chance for one, np.power's for more). chance: a number, or one per area; consolidation
+    None where the channel's contacts do not consolidate."""
+
+    def __init__(self, shape: tuple[int, int], most: int, uptake, consolidation=None):
+        n_m, n_a = shape
+        chances = [uptake] if consolidation is None else [uptake, consolidation]
+        self.most = int(most)
+        width = self.most + 1
+        tables = []
+        for chance in chances:
+            one = 1.0 - np.broadcast_to(np.asarray(chance, dtype=float), (n_a,))
+            table = np.power(np.repeat(one, width).reshape(n_a, width), np.arange(width))  # np.power as in expose
+            table[:, 0] = 1.0
+            if width > 1:
+                table[:, 1] = one
+            tables.append(table)
+        self.table = np.concatenate(tables, axis=None)  # (chance, area, count)
+        # where a pair's entry with no contacts is, by (chance, municipality, area)
+        first = (np.arange(len(chances))[:, None] * n_a + np.arange(n_a)) * width
+        self.offset = np.ascontiguousarray(np.broadcast_to(first[:, None, :], (len(chances), n_m, n_a)))
+        self.index = np.empty_like(self.offset)  # scratch
+        self.factor = np.empty(self.offset.shape)  # scratch
