@@ -312,27 +312,36 @@ def expose_counts(knowledge, counts: np.ndarray, **how) -> None:
 
 class CountFactors:
     """What n contacts of a channel in a month multiply a pair's P(no uptake) and P(no consolidation) by,
-    (1 - chance) ** n, as tables by area and count, for `KnowledgeState.expose_counted`: made once for the
-    channel's chances instead of with np.power every month, and the same numbers `expose` computes (exactly
-    1 for none, 1 - chance for one, np.power's for more). chance: a number, or one per area; consolidation
-    None where the channel's contacts do not consolidate."""
+    (1 - chance) ** n, as tables by area and count, for `KnowledgeState.expose_counted`: made when the
+    channel's chances are set instead of with np.power every month, and the same numbers `expose` computes
+    (exactly 1 for none, 1 - chance for one, np.power's for more). chance: a number, or one per area;
+    consolidation None where the channel's contacts do not consolidate."""
 
     def __init__(self, shape: tuple[int, int], most: int, uptake, consolidation=None):
         n_m, n_a = shape
-        chances = [uptake] if consolidation is None else [uptake, consolidation]
+        k = 1 if consolidation is None else 2
         self.most = int(most)
         width = self.most + 1
-        tables = []
-        for chance in chances:
-            one = 1.0 - np.broadcast_to(np.asarray(chance, dtype=float), (n_a,))
-            table = np.power(np.repeat(one, width).reshape(n_a, width), np.arange(width))  # np.power as in expose
-            table[:, 0] = 1.0
-            if width > 1:
-                table[:, 1] = one
-            tables.append(table)
-        self.table = np.concatenate(tables, axis=None)  # (chance, area, count)
+        self._chances = np.empty((k, n_a))
+        self._powers = np.tile(np.arange(width), (k * n_a, 1))  # (chance and area, count): n
+        self._base = np.empty((k * n_a, width))
+        self.table = np.empty((k * n_a, width))
         # where a pair's entry with no contacts is, by (chance, municipality, area)
-        first = (np.arange(len(chances))[:, None] * n_a + np.arange(n_a)) * width
-        self.offset = np.ascontiguousarray(np.broadcast_to(first[:, None, :], (len(chances), n_m, n_a)))
+        first = (np.arange(k)[:, None] * n_a + np.arange(n_a)) * width
+        self.offset = np.ascontiguousarray(np.broadcast_to(first[:, None, :], (k, n_m, n_a)))
         self.index = np.empty_like(self.offset)  # scratch
         self.factor = np.empty(self.offset.shape)  # scratch
+        self.set_chances(uptake, consolidation)
+
+    def set_chances(self, uptake, consolidation=None) -> None:
+        """Make the tables for these chances (as many as the tables were made for)."""
+        chances = self._chances
+        chances[0] = uptake
+        if len(chances) > 1:
+            chances[1] = consolidation
+        one = np.subtract(1.0, chances.reshape(-1, 1), out=self._base[:, :1])  # 1 - chance, by chance and area
+        self._base[:, 1:] = one
+        np.power(self._base, self._powers, out=self.table)  # (contiguous, as np.power is in expose)
+        self.table[:, 0] = 1.0
+        if self.table.shape[1] > 1:
+            self.table[:, 1:2] = one

@@ -127,7 +127,7 @@ class EBPModel(mesa.Model):
         self.platform_hires = 0  # platform leaders hired so far (turnover shows as more hires than counties)
         self.staff_time_lost = 0.0  # structure-months of staff time taken by national networks and parallel guidance
         self.upward = np.zeros((self.n_months, len(AREAS)))  # upward reports received nationally, by month
-        self.duplication_muni = np.zeros(self.n_municipalities)
+        self.duplication_muni = np.zeros(self.n_municipalities)  # this month's, made by the centres' guidance
         self.salar = NationalCoordination(self)
         settings = county_settings(c, self.p)
         self.county_councils = [CountyCouncil(self, county, settings[county.index]) for county in c.counties]
@@ -160,7 +160,6 @@ class EBPModel(mesa.Model):
             max([s.county.principle_reported or 0] + [when.year for when, _ in s.county.principle_changes])
             for s in self.structures])
         self.centres = [NationalKnowledgeCentre(self, d) for d in c.centres]
-        self.centre_duplications = np.zeros(len(self.centres))
         self.centre_areas = np.zeros((len(self.centres), len(AREAS)))
         for k, centre in enumerate(self.centres):
             self.centre_areas[k, centre.areas] = 1.0
@@ -239,7 +238,6 @@ class EBPModel(mesa.Model):
         self.knowledge.end_month(self.month, u_knowledge[:3])
         PrivateProvider.receive_knowledge(self)
         self.observables.record(self.month)
-        self.duplication_muni[:] = 0.0
         if self.steps >= self.n_months:
             self.running = False
 
