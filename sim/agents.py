@@ -122,6 +122,16 @@ class University(mesa.Agent):
         self.social_work = data.get("social_work_programme", "1") == "1"
         self.linked = False
 
+    @property
+    def linked(self) -> bool:
+        """The university is linked to its county's structure (and so counts as the initiative's activity)."""
+        return self._linked
+
+    @linked.setter
+    def linked(self, value: bool) -> None:
+        self._linked = bool(value)
+        self.model.university_linked = None  # the mask teach uses is made again
+
     @staticmethod
     def reach(model) -> np.ndarray:
         """Each municipality's monthly chance of a course and of a doctoral post, per area (fixed for a run;
@@ -175,17 +185,15 @@ class University(mesa.Agent):
     @staticmethod
     def linked_rows(model) -> bool | np.ndarray:
         """Per municipality and area (as `expose` takes it): the county's universities are linked to the
-        structure. Kept until a university is linked."""
-        flags = [x.linked for x in model.universities]
-        kept = model.university_linked
-        if kept is None or kept[0] != flags:
+        structure. Kept until a university is linked (`linked` drops it)."""
+        if model.university_linked is None:
             linked = np.zeros(len(model.structures), dtype=bool)
             linked[[x.structure.index for x in model.universities if x.linked]] = True
             linked = per_municipality(linked)  # every county has municipalities
             if not isinstance(linked, bool):  # per (municipality, area): cheaper in expose than broadcasting
                 linked = np.repeat(linked[model.muni_county], len(AREAS)).reshape(model.knowledge.level.shape)
-            kept = model.university_linked = (flags, linked)
-        return kept[1]
+            model.university_linked = linked
+        return model.university_linked
 
 
 class PrivateProvider(mesa.Agent):

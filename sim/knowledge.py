@@ -234,14 +234,17 @@ class KnowledgeState:
             if many is not None:  # several contacts: (1 - chance) ** n, computed only there (pow is slow)
                 np.power(1.0 - np.asarray(chance, dtype=float), contact, out=factor, where=many)
             acc *= factor
-        if initiative is True:
-            self._initiative |= hit
-        elif initiative is not False:
-            self._initiative |= hit & initiative
         if via is True:
             self._structure |= hit
         elif via is not False:
-            self._structure |= hit & via
+            via_hit = hit & via
+            self._structure |= via_hit
+        if initiative is True:
+            self._initiative |= hit
+        elif initiative is structure and via is not False:  # (the same mask: linked universities, leaders)
+            self._initiative |= via_hit
+        elif initiative is not False:
+            self._initiative |= hit & initiative
         if refresh:
             self._refresh |= hit
         else:

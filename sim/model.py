@@ -166,7 +166,7 @@ class EBPModel(mesa.Model):
         self.centre_founded = np.array([centre.founded or 0 for centre in self.centres])
         self.guidance = Guidance(self)  # what national guidance needs that is fixed for a run or a year
         self.university_year: list[tuple] = []  # a year's university contacts, drawn at once, month by month
-        self.university_linked = None  # (which universities are linked, the mask expose takes), kept
+        self.university_linked = None  # the mask expose takes for the universities linked, kept until one is
         # private providers in proportion to population (parameter providers.per_10k_inhabitants)
         per = self.p["providers"]["per_10k_inhabitants"]
         counts = np.maximum(0, np.rint(c.muni_population * per / 10_000)).astype(int)
