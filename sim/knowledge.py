@@ -258,7 +258,9 @@ class KnowledgeState:
         hit = np.multiply(counts, self._linked() if structure else self._part_pairs, out=self._counted)
         index = np.add(hit, factors.offset, out=factors.index)  # (chance, municipality, area) -> its table entry
         no = self._no if len(index) == 2 else self._no[:1]
-        no *= factors.table.take(index, out=factors.factor)
+        # (mode "clip": with out= and the default mode numpy copies out twice; the counts are at most
+        # factors.most by how the channels make them, so no index is clipped)
+        no *= factors.table.take(index, out=factors.factor, mode="clip")
         hit = np.greater(hit, 0, out=self._hit)
         if initiative:
             self._initiative |= hit
