@@ -214,12 +214,16 @@ class PrivateProvider(mesa.Agent):
         u = model.streams("providers").random((len(model.provider_muni), len(AREAS)))
         if not model.p["channels"]["providers"] or len(u) == 0:
             return
-        passes_on = (model.knowledge.level >= USING).take(model.provider_muni, axis=0)
+        # (the providers are in municipality order: repeating rows is cheaper than taking them)
+        passes_on = (model.knowledge.level >= USING).repeat(model.providers_per_muni, axis=0)
         # the monthly chance is pass_on_rate + direct_outreach where the municipality passes knowledge on,
         # else direct_outreach alone (no uniform is below 0, the default)
         on, off = p["pass_on_rate"] + p["direct_outreach"], p["direct_outreach"]
-        reached = (u < on) & passes_on if off <= 0 else np.where(passes_on, u < on, u < off)
-        model.provider_reached |= reached
+        if off <= 0:
+            passes_on &= u < on
+            model.provider_reached |= passes_on
+        else:
+            model.provider_reached |= np.where(passes_on, u < on, u < off)
 
 
 class NationalCoordination(mesa.Agent):

@@ -171,6 +171,7 @@ class EBPModel(mesa.Model):
         per = self.p["providers"]["per_10k_inhabitants"]
         counts = np.maximum(0, np.rint(c.muni_population * per / 10_000)).astype(int)
         self.provider_muni = np.repeat(np.arange(self.n_municipalities), counts)
+        self.providers_per_muni = counts  # (repeating a municipality's row this often gives its providers' rows)
         self.providers = [PrivateProvider(self, i) for i in self.provider_muni.tolist()]
         self.provider_reached = np.zeros((len(self.provider_muni), len(AREAS)), dtype=bool)
 
