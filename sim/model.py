@@ -226,7 +226,7 @@ class EBPModel(mesa.Model):
     # -- the month ---------------------------------------------------------------------------------
     def step(self) -> None:
         self.month = self.steps - 1
-        self.year = self.date_of(self.month).year
+        self.year = self.start_year + (self.start_date.month - 1 + self.month) // 12  # (date_of's year, no date)
         # the month's transitions and who takes part, drawn at once (the same numbers whenever they are drawn)
         u_knowledge = self._knowledge_stream.random(out=self._u_knowledge)
         self.knowledge.set_participation(u_knowledge[3][:, 0])
