@@ -64,8 +64,8 @@ class NationalKnowledgeCentre(mesa.Agent):
         np.matmul(counts * recent, g.ones, out=m.duplication_muni)  # (a product with ones: cheaper than .sum)
         g.published = (bypass, recent)  # for the centres' own duplications, made only when asked for
         # guidance past the structure on an area it works in takes its staff's time (seed 000)
-        works = (m.regional.linked & (m.leader_posts.held > 0)).astype(float) @ mask.T  # county x centre
-        if works.any():
+        works, any_works = g.works()
+        if any_works:
             past = bypass @ g.county_share  # centre x county: share of the county's municipalities
             m.regional.next_load += p["staff_time_cost"] * (past.T * works / g.areas_per_centre).sum(axis=1)
         # contacts per municipality and area: how many publishing centres reached it and work in the area
@@ -98,6 +98,7 @@ class Guidance:
         # made again when the reports that make guidance relevant change
         self._factors = CountFactors(model.knowledge.level.shape, self.n_centres, 0.0)
         self._reports = None
+        self._works_key = None
 
     def factors(self, reports: np.ndarray) -> CountFactors:
         """The factors for the month's uptake by area: experience reported up in the last year (`reports`, by
@@ -109,6 +110,17 @@ class Guidance:
             self._factors.set_chances([min(1.0, base * (1.0 + gain * r / (r + half))) for r in reports])
             self._reports = reports
         return self._factors
+
+    def works(self) -> tuple[np.ndarray, bool]:
+        """County x centre: the county's linked areas with development leaders in post that the centre works
+        in, and whether there are any; kept while the same areas are linked and staffed (a few changes a year)."""
+        m = self.model
+        staffed = m.leader_posts.held > 0
+        key = (m.regional.linked.tobytes(), staffed.tobytes())
+        if key != self._works_key:
+            works = (m.regional.linked & staffed).astype(float) @ m.centre_areas.T
+            self._works, self._works_key = (works, bool(works.any())), key
+        return self._works
 
     def duplications(self) -> np.ndarray:
         """Per centre: municipality-areas its guidance reached this month beside recent regional support."""
