@@ -256,13 +256,14 @@ class KnowledgeState:
         """`expose` for whole-number contacts counted per pair (int64, at most `factors.most`), with the factors
         (1 - chance) ** n looked up in `factors` instead of computed: the same numbers, in fewer calls. The
         contacts refresh; initiative and structure are yes or no for all of them."""
-        hit = np.multiply(counts, self._linked() if structure else self._part_pairs, out=self._counted)
-        index = np.add(hit, factors.offset, out=factors.index)  # (chance, municipality, area) -> its table entry
+        # the contacts that count: where the municipality takes part (and has a resource person, via the structure)
+        counted = np.multiply(counts, self._linked() if structure else self._part_pairs, out=self._counted)
+        index = np.add(counted, factors.offset, out=factors.index)  # (chance, municipality, area) -> table entry
         no = self._no if len(index) == 2 else self._no[:1]
         # (mode "clip": with out= and the default mode numpy copies out twice; the counts are at most
         # factors.most by how the channels make them, so no index is clipped)
         no *= factors.table.take(index, out=factors.factor, mode="clip")
-        hit = np.greater(hit, 0, out=self._hit)
+        hit = np.greater(counted, 0, out=self._hit)
         if initiative:
             self._initiative |= hit
         if structure:
@@ -270,7 +271,8 @@ class KnowledgeState:
         self._refresh |= hit
 
     def _apply_contacts(self, month: int):
-        """This month's contacts as arrays: contacted, P(no uptake) and P(no consolidation) stacked, initiative rows."""
+        """This month's contacts as arrays: contacted, P(no uptake) and P(no consolidation) (stacked), and the
+        municipalities the initiative reached."""
         # any area: a count by matmul, cheaper than .any(axis=1) or a loop over so short an axis
         initiative = np.matmul(self._initiative.view(np.uint8), self._ones_u8) > 0
         np.putmask(self.last_structure, self._structure, month)  # putmask: cheaper than boolean indexing

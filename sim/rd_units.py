@@ -84,7 +84,8 @@ class RDUnits:
         self.pair_active = np.array([p[2] for p in pairs], dtype=bool)
         n_a = len(AREAS)
         self._cell = (self.pair_muni[:, None] * n_a + np.arange(n_a)).ravel()  # (pair, area) -> municipality x area
-        # a pair gets at most one contact a month from each unit it belongs to (of each part)
+        # a municipality-area gets at most one contact a month (of each part) per unit it belongs to: its counts
+        # are at most its number of memberships
         most = np.bincount(self.pair_muni).max() if len(self.pair_muni) else 0
         p = model.p["rd"]
         self._rng = model.streams("rd")
