@@ -345,9 +345,8 @@ class CountFactors:
         chances[0] = uptake
         if len(chances) > 1:
             chances[1] = consolidation
-        one = np.subtract(1.0, chances.reshape(-1, 1), out=self._base[:, :1])  # 1 - chance, by chance and area
-        self._base[:, 1:] = one
-        np.power(self._base, self._powers, out=self.table)  # (contiguous, as np.power is in expose)
-        self.table[:, 0] = 1.0
+        base = np.subtract(1.0, chances.reshape(-1, 1), out=self._base)  # 1 - chance (chance and area) in every column
+        # (1 - chance) ** n as expose's np.power makes it (both operands contiguous); pow(x, 0) is exactly 1
+        np.power(base, self._powers, out=self.table)
         if self.table.shape[1] > 1:
-            self.table[:, 1:2] = one
+            self.table[:, 1:2] = base[:, :1]  # one contact: 1 - chance itself, as in expose
