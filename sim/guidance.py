@@ -50,13 +50,12 @@ class NationalKnowledgeCentre(mesa.Agent):
         # the month's uniforms are (reach, via the structure) x centre x municipality; only the rows of
         # centres that publish are made, and the second set only if any guidance goes via the structure.
         # Centre x municipality as 0/1 floats (whole numbers throughout, so every sum below is exact)
-        reached = g.draw(rows, p["reach"], g.reached)
         if p["via_structure"] > 0:
+            reached = g.draw(rows, p["reach"], g.reached)
             via = g.draw(rows, p["via_structure"], g.via) * reached
             bypass = reached - via
-        else:  # no uniform is below 0
-            skip_uniforms(rng, g.reached.size)
-            via, bypass = None, reached
+        else:  # no uniform is below 0: the stream moves on by the second set with the first one's last skip
+            via, bypass = None, g.draw(rows, p["reach"], g.reached, then_skip=g.via.size)
         mask = m.centre_areas  # centre x area it works in, 0/1
         counts = bypass.T @ mask  # municipality x area: publishing centres that reached it past the structure
         # guidance that arrives beside recent support from the regional structure duplicates it
@@ -143,9 +142,10 @@ class Guidance:
         self.can_publish(year)
         return self._chances
 
-    def draw(self, rows: list[int], chance: float, out: np.ndarray) -> np.ndarray:
+    def draw(self, rows: list[int], chance: float, out: np.ndarray, then_skip: int = 0) -> np.ndarray:
         """The next centre x municipality uniforms of the stream, as 0/1 below `chance` in `out`: made only
-        for the rows of centres that publish (ascending), zeros elsewhere (the stream moves on by them all)."""
+        for the rows of centres that publish (ascending), zeros elsewhere (the stream moves on by them all,
+        and by `then_skip` uniforms more, in one jump)."""
         rng, row, n_m = self.rng, self._row, out.shape[1]
         out.fill(0.0)
         at = 0
@@ -154,5 +154,5 @@ class Guidance:
             rng.random(out=row)
             np.less(row, chance, out=out[k])
             at = k + 1
-        skip_uniforms(rng, (len(out) - at) * n_m)
+        skip_uniforms(rng, (len(out) - at) * n_m + then_skip)
         return out
