@@ -1,8 +1,8 @@
 """The organisations of Swedish social services as Mesa agents (ODD: entities and their behaviour).
 
-Municipalities, county councils, R&D units, universities, private providers, national knowledge centres
-and SALAR's national coordination live here; the regional support structure with its platform and
-development leaders live in ``structures`` and ``leaders``. The knowledge state of municipalities is held as numpy arrays
+Municipalities, county councils, universities, private providers and SALAR's national coordination live
+here; the national knowledge centres in ``guidance``, the R&D units in ``rd_units``, the regional support
+structure with its platform and development leaders in ``structures`` and ``leaders``. The knowledge state of municipalities is held as numpy arrays
 in ``model.knowledge`` and each agent reads and writes its own rows, so a month costs a few vector
 operations per organisation rather than a Python loop over every pair.
 """
@@ -14,9 +14,9 @@ import math
 import mesa
 import numpy as np
 
-from .knowledge import LEVELS, USING, expose_counts
+from .guidance import Guidance, NationalKnowledgeCentre  # noqa: F401  (agents, imported from here too)
+from .knowledge import LEVELS, USING
 from .parameters import AREAS
-from .streams import skip_uniforms
 
 
 def per_municipality(flag: np.ndarray) -> bool | np.ndarray:
@@ -122,6 +122,16 @@ class University(mesa.Agent):
         self.social_work = data.get("social_work_programme", "1") == "1"
         self.linked = False
 
+    @property
+    def linked(self) -> bool:
+        """The university is linked to its county's structure (and so counts as the initiative's activity)."""
+        return self._linked
+
+    @linked.setter
+    def linked(self, value: bool) -> None:
+        self._linked = bool(value)
+        self.model.university_linked = None  # the mask teach uses is made again
+
     @staticmethod
     def reach(model) -> np.ndarray:
         """Each municipality's monthly chance of a course and of a doctoral post, per area (fixed for a run;
@@ -175,128 +185,15 @@ class University(mesa.Agent):
     @staticmethod
     def linked_rows(model) -> bool | np.ndarray:
         """Per municipality and area (as `expose` takes it): the county's universities are linked to the
-        structure. Kept until a university is linked."""
-        flags = [x.linked for x in model.universities]
-        kept = model.university_linked
-        if kept is None or kept[0] != flags:
+        structure. Kept until a university is linked (`linked` drops it)."""
+        if model.university_linked is None:
             linked = np.zeros(len(model.structures), dtype=bool)
             linked[[x.structure.index for x in model.universities if x.linked]] = True
             linked = per_municipality(linked)  # every county has municipalities
             if not isinstance(linked, bool):  # per (municipality, area): cheaper in expose than broadcasting
                 linked = np.repeat(linked[model.muni_county], len(AREAS)).reshape(model.knowledge.level.shape)
-            kept = model.university_linked = (flags, linked)
-        return kept[1]
-
-
-class NationalKnowledgeCentre(mesa.Agent):
-    """A national knowledge centre or authority that publishes guidance, mostly past the regional structures."""
-
-    def __init__(self, model, data: dict):
-        super().__init__(model)
-        self.key = data["id"]
-        self.name = data["name"]
-        self.areas = [AREAS.index(a) for a in data["areas"] if a in AREAS]
-        self.founded = data["founded"]
-
-    @property
-    def duplications(self) -> int:
-        """Municipality-areas this centre's guidance reached beside recent regional support, this month."""
-        return int(self.model.centre_duplications[self.model.centres.index(self)])
-
-    @staticmethod
-    def publish_guidance(model) -> None:
-        """Every centre that publishes this month reaches a share of municipalities in its areas, past the
-        structures (by default) or through them; guidance past them duplicates recent regional support and
-        takes the structures' staff time, and experience reported up makes all guidance more relevant."""
-        m, p = model, model.p["centres"]
-        g = m.guidance
-        rng = g.rng
-        # those that exist this year and work in one of the model's areas publish (the others' chance is 0)
-        draws = zip(rng.random(g.n_centres).tolist(), g.chances(m.year))
-        rows = [k for k, (u, chance) in enumerate(draws) if u < chance]
-        if not m.p["channels"]["centres"] or not rows:
-            skip_uniforms(rng, 2 * g.n_centres * m.n_municipalities)
-            m.centre_duplications.fill(0)
-            return
-        # the month's uniforms are (reach, via the structure) x centre x municipality; only the rows of
-        # centres that publish are made, and the second set only if any guidance goes via the structure.
-        # Centre x municipality as 0/1 floats (whole numbers throughout, so every sum below is exact)
-        reached = g.draw(rows, p["reach"], g.reached)
-        if p["via_structure"] > 0:
-            via = g.draw(rows, p["via_structure"], g.via) * reached
-            bypass = reached - via
-        else:  # no uniform is below 0
-            skip_uniforms(rng, g.reached.size)
-            via, bypass = None, reached
-        mask = m.centre_areas  # centre x area it works in, 0/1
-        counts = bypass.T @ mask  # municipality x area: publishing centres that reached it past the structure
-        # guidance that arrives beside recent support from the regional structure duplicates it
-        recent = np.greater(m.knowledge.last_structure, m.month - p["duplication_window"], out=g.recent)  # as 0/1
-        ones = g.ones  # sums as products with ones: cheaper than .sum(axis=1) over so short an axis
-        m.duplication_muni += (counts * recent) @ ones
-        np.matmul((bypass @ recent) * mask, ones, out=m.centre_duplications)
-        # guidance past the structure on an area it works in takes its staff's time (seed 000)
-        works = (m.regional.linked & (m.leader_posts.held > 0)).astype(float) @ mask.T  # county x centre
-        if works.any():
-            past = bypass @ g.county_share  # centre x county: share of the county's municipalities
-            m.regional.next_load += p["staff_time_cost"] * (past.T * works / g.areas_per_centre).sum(axis=1)
-        # experience reported up in the last year makes the guidance fit practice better (a number per area)
-        gain, half, base = p["relevance_gain"], p["relevance_reports"], p["uptake"]
-        uptake = g.uptake  # spread over the municipalities: cheaper in `expose` than broadcasting a row by area
-        uptake[...] = [min(1.0, base * (1.0 + gain * r / (r + half))) for r in m.upward_recent().tolist()]
-        # contacts per municipality and area: how many publishing centres reached it and work in the area
-        if via is not None:
-            expose_counts(m.knowledge, via.T @ mask, uptake=uptake, initiative=True, structure=True)
-        expose_counts(m.knowledge, counts, uptake=uptake, initiative=False)
-
-
-class Guidance:
-    """What national guidance needs month by month that is fixed for a run or changes only with the year."""
-
-    def __init__(self, model):
-        self.model = model
-        p = model.p["centres"]
-        self.rng = model.streams("centres")
-        self.n_centres = len(model.centres)
-        self.chance = p["guidance_per_year"] / 12.0  # a month's chance that a centre publishes
-        mask = model.centre_areas
-        self.areas_per_centre = np.maximum(mask.sum(axis=1), 1)
-        self.recent = np.zeros(model.knowledge.level.shape)
-        self.uptake = np.zeros(model.knowledge.level.shape)  # this month's uptake by area, in every row
-        # centre x municipality reached (through the structure), 0/1, refilled each month
-        self.reached, self.via = np.zeros((2, self.n_centres, model.n_municipalities))
-        self._row = np.empty(model.n_municipalities)  # one centre's uniforms
-        self.ones = np.ones(len(AREAS))
-        self.county_share = np.ascontiguousarray(model.county_mean.T)  # (contiguous: a faster product)
-        self._year = None
-
-    def can_publish(self, year: int) -> np.ndarray:
-        """The centres that exist in `year` and work in one of the model's areas."""
-        if year != self._year:
-            m = self.model
-            self._can = (m.centre_founded <= year) & (m.centre_areas.sum(axis=1) > 0)
-            self._chances = [self.chance if can else 0.0 for can in self._can.tolist()]
-            self._year = year
-        return self._can
-
-    def chances(self, year: int) -> list[float]:
-        """Each centre's chance to publish in a month of `year`: 0 for those that cannot publish."""
-        self.can_publish(year)
-        return self._chances
-
-    def draw(self, rows: list[int], chance: float, out: np.ndarray) -> np.ndarray:
-        """The next centre x municipality uniforms of the stream, as 0/1 below `chance` in `out`: made only
-        for the rows of centres that publish (ascending), zeros elsewhere (the stream moves on by them all)."""
-        rng, row, n_m = self.rng, self._row, out.shape[1]
-        out.fill(0.0)
-        at = 0
-        for k in rows:
-            skip_uniforms(rng, (k - at) * n_m)
-            rng.random(out=row)
-            np.less(row, chance, out=out[k])
-            at = k + 1
-        skip_uniforms(rng, (len(out) - at) * n_m)
-        return out
+            model.university_linked = linked
+        return model.university_linked
 
 
 class PrivateProvider(mesa.Agent):
@@ -317,12 +214,16 @@ class PrivateProvider(mesa.Agent):
         u = model.streams("providers").random((len(model.provider_muni), len(AREAS)))
         if not model.p["channels"]["providers"] or len(u) == 0:
             return
-        passes_on = (model.knowledge.level >= USING).take(model.provider_muni, axis=0)
+        # (the providers are in municipality order: repeating rows is cheaper than taking them)
+        passes_on = (model.knowledge.level >= USING).repeat(model.providers_per_muni, axis=0)
         # the monthly chance is pass_on_rate + direct_outreach where the municipality passes knowledge on,
         # else direct_outreach alone (no uniform is below 0, the default)
         on, off = p["pass_on_rate"] + p["direct_outreach"], p["direct_outreach"]
-        reached = (u < on) & passes_on if off <= 0 else np.where(passes_on, u < on, u < off)
-        model.provider_reached |= reached
+        if off <= 0:
+            passes_on &= u < on
+            model.provider_reached |= passes_on
+        else:
+            model.provider_reached |= np.where(passes_on, u < on, u < off)
 
 
 class NationalCoordination(mesa.Agent):

@@ -144,16 +144,24 @@ class KnowledgeState:
         """Clear the month's contact accumulators (allocated once, refilled each month)."""
         if not hasattr(self, "_flags"):
             shape = self._shape
-            # P(no uptake), P(no consolidation): products over the month's contacts of (1 - chance)
-            self._no_uptake, self._no_consolidation = np.ones(shape), np.ones(shape)
+            # P(no uptake), P(no consolidation): products over the month's contacts of (1 - chance), stacked so
+            # that what is done to both is one numpy call
+            self._no = np.ones((2,) + shape)
+            self._no_uptake, self._no_consolidation = self._no
             self._factor = np.ones(shape)  # scratch: one channel's factor
+            self._factors = np.ones((2,) + shape)  # scratch: a channel's two factors; the month's two chances
+            self._moves = np.zeros((2,) + shape, dtype=bool)  # scratch: takes up / consolidates this month
+            self._at = np.zeros((2,) + shape, dtype=bool)  # scratch: AWARE / USING
+            self._aware_using = np.array([AWARE, USING], dtype=np.int8).reshape(2, 1, 1)
+            self._ones_u8 = np.ones(shape[1], dtype=np.uint8)
+            self._counted = np.zeros(shape, dtype=np.int64)  # scratch: a counted channel's contacts that count
+            self._hit = np.zeros(shape, dtype=bool)  # scratch: the pairs they reach
             # contacts that count as the initiative / came through the structure / refresh / do not refresh
             self._flags = np.zeros((4,) + shape, dtype=bool)
             self._initiative, self._structure, self._refresh, self._contact = self._flags
             return
         self._flags.fill(False)
-        self._no_uptake.fill(1.0)
-        self._no_consolidation.fill(1.0)
+        self._no.fill(1.0)
 
     def set_participation(self, u: np.ndarray) -> None:
         """This month, which municipalities find the staff to take part in contacts (one uniform each, drawn
@@ -200,6 +208,18 @@ class KnowledgeState:
             many = hit & (contact > 1)
             if not many.any():
                 many = None
+        if not isinstance(uptake, (int, float)) and not isinstance(consolidation, (int, float)):
+            # both chances by pair: the two factors as one (2, ...) array, so 1 - chance and the product are
+            # one call each (the same arithmetic as below, pair by pair)
+            both = self._factors
+            np.multiply(hit, uptake, out=both[0])
+            np.multiply(hit, consolidation, out=both[1])
+            np.subtract(1.0, both, out=both)
+            if many is not None:
+                for factor, chance in zip(both, (uptake, consolidation)):
+                    np.power(1.0 - np.asarray(chance, dtype=float), contact, out=factor, where=many)
+            self._no *= both
+            uptake = consolidation = 0  # done
         factor = self._factor
         for acc, chance in ((self._no_uptake, uptake), (self._no_consolidation, consolidation)):
             # a factor (1 - chance) for each contact where hit, exactly 1.0 elsewhere: the same numbers as
@@ -215,48 +235,67 @@ class KnowledgeState:
             if many is not None:  # several contacts: (1 - chance) ** n, computed only there (pow is slow)
                 np.power(1.0 - np.asarray(chance, dtype=float), contact, out=factor, where=many)
             acc *= factor
-        if initiative is True:
-            self._initiative |= hit
-        elif initiative is not False:
-            self._initiative |= hit & initiative
         if via is True:
             self._structure |= hit
         elif via is not False:
-            self._structure |= hit & via
+            via_hit = hit & via
+            self._structure |= via_hit
+        if initiative is True:
+            self._initiative |= hit
+        elif initiative is structure and via is not False:  # (the same mask: linked universities, leaders)
+            self._initiative |= via_hit
+        elif initiative is not False:
+            self._initiative |= hit & initiative
         if refresh:
             self._refresh |= hit
         else:
             self._contact |= hit  # every contact counts in end_month: these and the refreshing ones
 
+    def expose_counted(self, counts: np.ndarray, factors: "CountFactors", initiative: bool = True,
+                       structure: bool = False) -> None:
+        """`expose` for whole-number contacts counted per pair (int64, at most `factors.most`), with the factors
+        (1 - chance) ** n looked up in `factors` instead of computed: the same numbers, in fewer calls. The
+        contacts refresh; initiative and structure are yes or no for all of them."""
+        # the contacts that count: where the municipality takes part (and has a resource person, via the structure)
+        counted = np.multiply(counts, self._linked() if structure else self._part_pairs, out=self._counted)
+        index = np.add(counted, factors.offset, out=factors.index)  # (chance, municipality, area) -> table entry
+        no = self._no if len(index) == 2 else self._no[:1]
+        # (mode "clip": with out= and the default mode numpy copies out twice; the counts are at most
+        # factors.most by how the channels make them, so no index is clipped)
+        no *= factors.table.take(index, out=factors.factor, mode="clip")
+        hit = np.greater(counted, 0, out=self._hit)
+        if initiative:
+            self._initiative |= hit
+        if structure:
+            self._structure |= hit
+        self._refresh |= hit
+
     def _apply_contacts(self, month: int):
-        """This month's contacts as arrays: contacted, P(no uptake), P(no consolidation), initiative rows."""
-        by_area = self._initiative
-        initiative = by_area[:, 0].copy()
-        for a in range(1, by_area.shape[1]):  # faster than .any(axis=1) over so short an axis
-            initiative |= by_area[:, a]
+        """This month's contacts as arrays: contacted, P(no uptake) and P(no consolidation) (stacked), and the
+        municipalities the initiative reached."""
+        # any area: a count by matmul, cheaper than .any(axis=1) or a loop over so short an axis
+        initiative = np.matmul(self._initiative.view(np.uint8), self._ones_u8) > 0
         np.putmask(self.last_structure, self._structure, month)  # putmask: cheaper than boolean indexing
         np.putmask(self.last_contact, self._refresh, month)
         self._contact |= self._refresh
-        return self._contact, self._no_uptake, self._no_consolidation, initiative
+        return self._contact, self._no, initiative
 
     def end_month(self, month: int, u: np.ndarray) -> None:
         """Apply this month's transitions. u: uniforms of shape (3, n_municipalities, n_areas)."""
         lvl = self.level
-        c, no_uptake, no_consolidation, initiative = self._apply_contacts(month)
+        c, no_both, initiative = self._apply_contacts(month)
         # the order matters: a first contact makes a pair aware, and the same month's support may move it on
         np.maximum(lvl, c.view(np.int8), out=lvl)  # (levels as int8: a contacted UNAWARE pair becomes AWARE)
-        p = self._factor  # scratch, free until the next month's contacts
-        np.subtract(1.0, no_uptake, out=p)  # P(uptake) = (1 - P(no uptake)) * absorption * area_open
-        p *= self._absorption_pairs
+        # P(uptake) = (1 - P(no uptake)) * absorption * area_open, and P(consolidation) = 1 - P(no consolidation):
+        # stacked, so that what is done to both is one call
+        p = np.subtract(1.0, no_both, out=self._factors)  # scratch, free until the next month's contacts
+        p[0] *= self._absorption_pairs
         if self._open_pairs is not None:  # (times exactly 1 where every area is open)
-            p *= self._open_pairs
-        up = u[0] < p
-        up &= lvl == AWARE
-        np.subtract(1.0, no_consolidation, out=p)
-        cons = u[1] < p
-        cons &= lvl == USING
-        moved = up
-        moved |= cons  # AWARE pairs that take up and USING pairs that consolidate: each one level up
+            p[0] *= self._open_pairs
+        moves = np.less(u[:2], p, out=self._moves)  # AWARE pairs that take up, USING pairs that consolidate ...
+        moves &= np.equal(lvl, self._aware_using, out=self._at)  # ... where they are at that level
+        moved = moves[0]
+        moved |= moves[1]  # each one level up
         lvl += moved.view(np.int8)
         if self.erosion:
             lose = u[2] < self.loss_by_level.take(lvl)
@@ -275,3 +314,39 @@ def expose_counts(knowledge, counts: np.ndarray, **how) -> None:
     most = counts.max()
     if most > 0:
         knowledge.expose(counts > 0 if most == 1 else counts.astype(np.int64, copy=False), **how)
+
+
+class CountFactors:
+    """What n contacts of a channel in a month multiply a pair's P(no uptake) and P(no consolidation) by,
+    (1 - chance) ** n, as tables by area and count, for `KnowledgeState.expose_counted`: made when the
+    channel's chances are set instead of with np.power every month, and the same numbers `expose` computes
+    (exactly 1 for none, 1 - chance for one, np.power's for more). chance: a number, or one per area;
+    consolidation None where the channel's contacts do not consolidate."""
+
+    def __init__(self, shape: tuple[int, int], most: int, uptake, consolidation=None):
+        n_m, n_a = shape
+        k = 1 if consolidation is None else 2
+        self.most = int(most)
+        width = self.most + 1
+        self._chances = np.empty((k, n_a))
+        self._powers = np.tile(np.arange(width), (k * n_a, 1))  # (chance and area, count): n
+        self._base = np.empty((k * n_a, width))
+        self.table = np.empty((k * n_a, width))
+        # where a pair's entry with no contacts is, by (chance, municipality, area)
+        first = (np.arange(k)[:, None] * n_a + np.arange(n_a)) * width
+        self.offset = np.ascontiguousarray(np.broadcast_to(first[:, None, :], (k, n_m, n_a)))
+        self.index = np.empty_like(self.offset)  # scratch
+        self.factor = np.empty(self.offset.shape)  # scratch
+        self.set_chances(uptake, consolidation)
+
+    def set_chances(self, uptake, consolidation=None) -> None:
+        """Make the tables for these chances (as many as the tables were made for)."""
+        chances = self._chances
+        chances[0] = uptake
+        if len(chances) > 1:
+            chances[1] = consolidation
+        base = np.subtract(1.0, chances.reshape(-1, 1), out=self._base)  # 1 - chance (chance and area) in every column
+        # (1 - chance) ** n as expose's np.power makes it (both operands contiguous); pow(x, 0) is exactly 1
+        np.power(base, self._powers, out=self.table)
+        if self.table.shape[1] > 1:
+            self.table[:, 1:2] = base[:, :1]  # one contact: 1 - chance itself, as in expose

@@ -127,7 +127,7 @@ class EBPModel(mesa.Model):
         self.platform_hires = 0  # platform leaders hired so far (turnover shows as more hires than counties)
         self.staff_time_lost = 0.0  # structure-months of staff time taken by national networks and parallel guidance
         self.upward = np.zeros((self.n_months, len(AREAS)))  # upward reports received nationally, by month
-        self.duplication_muni = np.zeros(self.n_municipalities)
+        self.duplication_muni = np.zeros(self.n_municipalities)  # this month's, made by the centres' guidance
         self.salar = NationalCoordination(self)
         settings = county_settings(c, self.p)
         self.county_councils = [CountyCouncil(self, county, settings[county.index]) for county in c.counties]
@@ -160,18 +160,18 @@ class EBPModel(mesa.Model):
             max([s.county.principle_reported or 0] + [when.year for when, _ in s.county.principle_changes])
             for s in self.structures])
         self.centres = [NationalKnowledgeCentre(self, d) for d in c.centres]
-        self.centre_duplications = np.zeros(len(self.centres))
         self.centre_areas = np.zeros((len(self.centres), len(AREAS)))
         for k, centre in enumerate(self.centres):
             self.centre_areas[k, centre.areas] = 1.0
         self.centre_founded = np.array([centre.founded or 0 for centre in self.centres])
         self.guidance = Guidance(self)  # what national guidance needs that is fixed for a run or a year
         self.university_year: list[tuple] = []  # a year's university contacts, drawn at once, month by month
-        self.university_linked = None  # (which universities are linked, the mask expose takes), kept
+        self.university_linked = None  # the mask expose takes for the universities linked, kept until one is
         # private providers in proportion to population (parameter providers.per_10k_inhabitants)
         per = self.p["providers"]["per_10k_inhabitants"]
         counts = np.maximum(0, np.rint(c.muni_population * per / 10_000)).astype(int)
         self.provider_muni = np.repeat(np.arange(self.n_municipalities), counts)
+        self.providers_per_muni = counts  # (repeating a municipality's row this often gives its providers' rows)
         self.providers = [PrivateProvider(self, i) for i in self.provider_muni.tolist()]
         self.provider_reached = np.zeros((len(self.provider_muni), len(AREAS)), dtype=bool)
 
@@ -226,7 +226,7 @@ class EBPModel(mesa.Model):
     # -- the month ---------------------------------------------------------------------------------
     def step(self) -> None:
         self.month = self.steps - 1
-        self.year = self.date_of(self.month).year
+        self.year = self.start_year + (self.start_date.month - 1 + self.month) // 12  # (date_of's year, no date)
         # the month's transitions and who takes part, drawn at once (the same numbers whenever they are drawn)
         u_knowledge = self._knowledge_stream.random(out=self._u_knowledge)
         self.knowledge.set_participation(u_knowledge[3][:, 0])
@@ -239,7 +239,6 @@ class EBPModel(mesa.Model):
         self.knowledge.end_month(self.month, u_knowledge[:3])
         PrivateProvider.receive_knowledge(self)
         self.observables.record(self.month)
-        self.duplication_muni[:] = 0.0
         if self.steps >= self.n_months:
             self.running = False
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from .knowledge import expose_counts
+from .knowledge import CountFactors
 from .parameters import AREAS
 from .state import row_view
 
@@ -84,6 +84,12 @@ class RDUnits:
         self.pair_active = np.array([p[2] for p in pairs], dtype=bool)
         n_a = len(AREAS)
         self._cell = (self.pair_muni[:, None] * n_a + np.arange(n_a)).ravel()  # (pair, area) -> municipality x area
+        # a municipality-area gets at most one contact a month (of each part) per unit it belongs to: its counts
+        # are at most its number of memberships
+        most = np.bincount(self.pair_muni).max() if len(self.pair_muni) else 0
+        p = model.p["rd"]
+        self._rng = model.streams("rd")
+        self._factors = CountFactors(model.knowledge.level.shape, most, p["uptake"], p["consolidation"])
         self.update_capacity()
 
     def update_capacity(self) -> None:
@@ -117,8 +123,8 @@ class RDUnits:
         as the initiative's activity. The rest is the owners' own R&D work. A unit's contacts are shared
         among its members, in the areas it works in.
         """
-        m, p = self.model, self.model.p["rd"]
-        u = m.streams("rd").random((len(self.pair_unit), len(AREAS)))
+        m = self.model
+        u = self._rng.random((len(self.pair_unit), len(AREAS)))
         if not m.p["channels"]["rd"] or len(u) == 0:
             return
         minus_rate, p_own = self._owners_part()
@@ -135,5 +141,4 @@ class RDUnits:
         cells = np.where(initiative, self._working_cell.take(contact), self._working_cell_own.take(contact))
         n = np.bincount(cells, minlength=2 * kn.level.size).reshape((2,) + kn.level.shape)
         for part, counts in ((True, n[0]), (False, n[1])):
-            expose_counts(kn, counts, uptake=p["uptake"], consolidation=p["consolidation"], initiative=part,
-                          structure=part)
+            kn.expose_counted(counts, self._factors, initiative=part, structure=part)

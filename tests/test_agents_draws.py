@@ -92,3 +92,14 @@ def test_only_centres_that_exist_and_work_in_an_area_publish():
     assert can[[c.key for c in m.centres].index("ims")]
     assert m.guidance.can_publish(2016)[[c.key for c in m.centres].index("sbu")]
 
+
+
+def test_the_centres_duplications_add_up_to_the_municipalities():
+    m = EBPModel(seed=1)
+    seen = 0
+    while m.steps < 60:
+        m.step()
+        by_centre = sum(c.duplications for c in m.centres)  # made when asked for, from the month's guidance
+        assert by_centre == m.duplication_muni.sum()
+        seen += by_centre > 0
+    assert seen > 0

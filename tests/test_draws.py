@@ -7,7 +7,7 @@ import copy
 import numpy as np
 
 from sim import EBPModel
-from sim.knowledge import KnowledgeState, expose_counts
+from sim.knowledge import CountFactors, KnowledgeState, expose_counts
 from sim.parameters import defaults
 from sim.streams import Streams, skip_uniforms
 
@@ -44,6 +44,22 @@ def test_counts_exposed_as_yes_no_or_skipped_change_nothing():
         for kn, fn in ((direct, lambda kn, c, **h: kn.expose(c, **h)), (helped, expose_counts)):
             fn(kn, counts, uptake=uptake, consolidation=0.5, initiative=True, structure=True)
         assert _after_month(direct) == _after_month(helped)
+
+
+def test_counts_exposed_with_looked_up_factors_are_what_expose_does():
+    rng = np.random.default_rng(3)
+    shape = (290, 5)
+    for uptake, consolidation in ((0.06, 0.05), (np.array([0.5, 0.4, 0.3, 0.2, 0.6]), None), (0.3, 0.0)):
+        for structure in (True, False):
+            direct, looked_up = _state(), _state()
+            factors = CountFactors(shape, 4, uptake, consolidation)
+            for _ in range(2):  # two channels in a month: the factors multiply in, in order
+                counts = rng.integers(0, 5, shape)
+                direct.expose(counts, uptake=uptake, consolidation=0.0 if consolidation is None else consolidation,
+                              initiative=structure, structure=structure)
+                looked_up.expose_counted(counts, factors, initiative=structure, structure=structure)
+            assert np.array_equal(direct._no, looked_up._no) and np.array_equal(direct._flags, looked_up._flags)
+            assert _after_month(direct) == _after_month(looked_up)
 
 
 def test_a_dated_change_of_an_rd_unit_reaches_its_contact_rate():
