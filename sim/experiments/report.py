@@ -98,6 +98,7 @@ def build(store, timeseries: str = "all", plots: bool = True, workers: int = 1,
     comparison = pd.concat(comparison_rows, ignore_index=True) if comparison_rows else pd.DataFrame(
         columns=["variant", "reference", "county", "date", "observable", "mean", "p5", "p95", "n"])
     _atomic_csv(comparison, folder / "comparison.csv")
+    arrays.clear()  # unmapped: the time series maps them again, and both maps would count as resident
     if timeseries != "none":
         write_timeseries(store, reps, dates, pl, names, national_only=(timeseries == "national"))
     if drawing is not None:
