@@ -3,8 +3,9 @@
     python benchmarks/ensemble_bench.py                 100 and 1,000 replicates on all cores
     python benchmarks/ensemble_bench.py --replicates 200 --workers 2
 
-The ratio of the workers' rate to one process's is the median over alternating pairs (``--pairs``, 3) at the
-smallest size, each pair measured back to back. The workers run as ``run.py --no-plots`` runs them: the fork
+The ratio of the workers' rate to one process's is the median over alternating pairs (``--pairs``, 5) at the
+smallest size, each pair measured back to back (single pairs on the project's machine range from about 1.5
+to 2.4 x as its speed drifts: fewer than five pairs can put the median either side of the goal). The workers run as ``run.py --no-plots`` runs them: the fork
 server they are forked from is started before the command's own imports and imports the model beside them,
 so a worker starts ready instead of importing Mesa, pandas and scipy for a second (with plots, run.py's fork
 server imports the plotting library instead, and the workers import the model themselves).
@@ -80,8 +81,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="Ensemble throughput and memory of the baseline scenario.")
     ap.add_argument("--replicates", type=int, nargs="*", default=[100, 1000], help="ensemble sizes to run")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
-    ap.add_argument("--pairs", type=int, default=3, help="alternating 1-process / workers pairs for the ratio")
+    ap.add_argument("--pairs", type=int, default=5, help="alternating 1-process / workers pairs for the ratio")
     args = ap.parse_args()
+    for flag, values in (("--replicates", args.replicates), ("--workers", [args.workers]), ("--pairs", [args.pairs])):
+        if not values or min(values) < 1:
+            ap.exit(2, f"ensemble_bench.py: {flag} {' '.join(map(str, values))} is not allowed; expected whole numbers >= 1\n")
     print(f"baseline scenario, {args.workers} worker process(es), {os.cpu_count()} cores\n")
     print("MiB; main = the coordinating process; arrays = the run arrays on disk\n")
     print(f"{'replicates':>10} {'run s':>7} {'runs/s':>7} {'tables s':>9} {'private, runs':>14} {'private, tables':>16}"
