@@ -67,6 +67,9 @@ class LeaderPosts:
         self._staffed_floor = np.full(shape[:2], 1e-12)
         self._visit_share = np.zeros((MAX_POSTS, *shape[:2]))
         self._visits_per_fte = model.p["leaders"]["municipalities_per_fte"]
+        # each (county, area)'s post FTEs as a Python list too, kept with fte: summed per change without
+        # making a view of the numpy row and a list of it
+        self._fte_rows = [[[0.0] * MAX_POSTS for _ in AREAS] for _ in range(n_counties)]
         self._county_sizes = model.county_sizes.tolist()
         self._hires = 0
         self.epoch = 0  # bumped whenever a post is filled, vacated or cut: keys what is derived from the posts
@@ -121,7 +124,7 @@ class LeaderPosts:
             for j in range(MAX_POSTS):
                 if held[j] and hired[j] > latest:
                     last, latest = j, hired[j]
-            left = float(self.fte[c, a, last]) - float(excess[c, a])
+            left = self._fte_rows[c][a][last] - float(excess[c, a])
             if left > 0.05:
                 self._set_fte(c, a, last, left)
             else:
@@ -132,9 +135,10 @@ class LeaderPosts:
     def _set_fte(self, c: int, area: int, j: int, fte: float) -> None:
         """Set post j's FTE, and what is kept from it: its county-area's staffing (the same pairwise sum over
         the 8 posts as fte.sum(axis=2)) and the post's share of the municipalities visited."""
-        row = self.fte[c, area]  # (a view)
-        row[j] = fte
-        staffed = _sum_of_posts(row.tolist())
+        row = self._fte_rows[c][area]
+        row[j] = fte = float(fte)
+        self.fte[c, area, j] = fte
+        staffed = _sum_of_posts(row)
         self.staffed[c, area] = staffed
         self._staffed_floor[c, area] = max(staffed, 1e-12)
         self._visit_share[j, c, area] = min(1.0, self._visits_per_fte * fte / self._county_sizes[c])
