@@ -58,13 +58,12 @@ class LeaderPosts:
         self.member = np.zeros((n_counties, n_posts, 1))
         self.others = np.ones((n_counties, 1))  # (float: dividing by an int array would cast it every month)
         # kept as each post's FTE changes (a few posts a month) rather than made again from all posts: the
-        # (county, area) FTE in post and the same at least 1e-12, and each post's share of its county's
+        # (county, area) FTE in post, and each post's share of its county's
         # municipalities visited in a month (leaders.municipalities_per_fte x FTE / municipalities, at most 1)
         # as (post, county, area), zero in an empty post
         self.staffed = np.zeros(shape[:2])
         self._staffed_view = self.staffed.view()  # (what staffed_fte gives: read-only)
         self._staffed_view.flags.writeable = False
-        self._staffed_floor = np.full(shape[:2], 1e-12)
         self._visit_share = np.zeros((MAX_POSTS, *shape[:2]))
         self._visits_per_fte = model.p["leaders"]["municipalities_per_fte"]
         # each (county, area)'s post FTEs as a Python list too, kept with fte: summed per change without
@@ -140,7 +139,6 @@ class LeaderPosts:
         self.fte[c, area, j] = fte
         staffed = _sum_of_posts(row)
         self.staffed[c, area] = staffed
-        self._staffed_floor[c, area] = max(staffed, 1e-12)
         self._visit_share[j, c, area] = min(1.0, self._visits_per_fte * fte / self._county_sizes[c])
 
     def join(self, c: int, area: int, j: int | None = None) -> None:
@@ -228,7 +226,9 @@ class LeaderPosts:
 
     def mean_competence(self) -> np.ndarray:
         """(county, area): the leaders' competence, weighted by FTE."""
-        return (self.competence * self.fte).sum(axis=2) / self._staffed_floor  # (an empty post has fte 0)
+        weighted = (self.competence * self.fte).sum(axis=2)  # (an empty post has fte 0)
+        weighted /= np.maximum(self.staffed, 1e-12)  # (once a month: cheaper than keeping it per change)
+        return weighted
 
     def staffed_fte(self) -> np.ndarray:
         """(county, area) FTE in post (read-only; an empty post has fte 0)."""
