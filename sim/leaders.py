@@ -144,7 +144,14 @@ class LeaderPosts:
     def join(self, c: int, area: int, j: int | None = None) -> None:
         """New colleague ties for post j of an area (filled in a linked area), or for all its posts (j None: the
         area has just been linked): full strength if co-located, else none yet."""
-        posts = slice(area * MAX_POSTS, (area + 1) * MAX_POSTS) if j is None else area * MAX_POSTS + j
+        if j is not None:  # (a post a time, a few a month: its row and column, other_area being symmetric)
+            i = area * MAX_POSTS + j
+            row = self.other_area[i] if self.model.regional.unit[c] else 0.0
+            self.ties[c, i] = row
+            self.ties[c, :, i] = row
+            self.member[c, i, 0] = 1.0  # (the post has just been filled)
+            return
+        posts = slice(area * MAX_POSTS, (area + 1) * MAX_POSTS)
         county = self.ties[c]  # a view
         if self.model.regional.unit[c]:
             county[posts, :] = self.other_area[posts]
@@ -152,11 +159,8 @@ class LeaderPosts:
         else:
             county[posts, :] = 0.0
             county[:, posts] = 0.0
-        if j is None:
-            self.member[c, posts, 0] = self.occupied[c, area]
-            self.others[c] = max(1, int(self.model.regional.linked[c].sum()) - 1)
-        else:
-            self.member[c, posts, 0] = 1.0  # (the post has just been filled)
+        self.member[c, posts, 0] = self.occupied[c, area]
+        self.others[c] = max(1, int(self.model.regional.linked[c].sum()) - 1)
 
     def by_area(self, c: int) -> list[list["DevelopmentLeader"]]:
         """County c's development leaders per area, in the order they were hired."""
