@@ -43,7 +43,7 @@ class LeaderPosts:
         self.held = np.zeros(shape[:2], dtype=np.int64)  # (county, area) posts held: cheaper than occupied.any()
         self.fte = np.zeros(shape)
         self.competence = np.zeros(shape)
-        self.hired = np.zeros(shape, dtype=np.int64)  # hiring order: the most recent post is cut first
+        self.hired = np.zeros(shape, dtype=np.int64)  # each post's hiring number (the order _in_post keeps)
         # post (county, area * MAX_POSTS + post) -> its leader; a dict, not an object array: numpy arrays hide
         # their contents from the cycle collector, so a model whose agents sat in one would never be freed
         self._agents: dict[tuple[int, int], DevelopmentLeader] = {}
@@ -69,6 +69,8 @@ class LeaderPosts:
         # each (county, area)'s post FTEs as a Python list too, kept with fte: summed per change without
         # making a view of the numpy row and a list of it
         self._fte_rows = [[[0.0] * MAX_POSTS for _ in AREAS] for _ in range(n_counties)]
+        # each (county, area)'s posts held, in the order they were filled: the last is the one cut first
+        self._in_post = [[[] for _ in AREAS] for _ in range(n_counties)]
         self._county_sizes = model.county_sizes.tolist()
         self._hires = 0
         self.epoch = 0  # bumped whenever a post is filled, vacated or cut: keys what is derived from the posts
@@ -77,7 +79,7 @@ class LeaderPosts:
     # -- hiring and leaving ------------------------------------------------------------------------
     def free_post(self, c: int, area: int) -> int | None:
         """The first free post of the area, or None when all are held."""
-        if self.held[c, area] >= MAX_POSTS:
+        if len(self._in_post[c][area]) >= MAX_POSTS:
             return None
         return self.occupied[c, area].tolist().index(False)  # the first False (cheaper than argmin on 8 values)
 
@@ -95,6 +97,7 @@ class LeaderPosts:
         self.competence[c, area, j] = self.model.p["leaders"]["competence_start"]
         self.hired[c, area, j] = self._hires
         self._agents[c, area * MAX_POSTS + j] = leader
+        self._in_post[c][area].append(j)
         if self.model.regional.linked[c, area]:
             self.join(c, area, j)
         return j
@@ -104,6 +107,7 @@ class LeaderPosts:
         self.epoch += 1
         self.occupied[c, area, j] = False
         self.held[c, area] -= 1
+        self._in_post[c][area].remove(j)
         self._set_fte(c, area, j, 0.0)
         self.member[c, area * MAX_POSTS + j, 0] = 0.0
         self.model.regional.changed()
@@ -116,13 +120,10 @@ class LeaderPosts:
         self.epoch += 1
         ended = []
         for c, a in cut:
-            if not self.held[c, a]:
+            in_post = self._in_post[c][a]
+            if not in_post:
                 continue
-            hired, held = self.hired[c, a].tolist(), self.occupied[c, a].tolist()
-            last, latest = 0, -1  # the post held that was filled last (hiring numbers are unique)
-            for j in range(MAX_POSTS):
-                if held[j] and hired[j] > latest:
-                    last, latest = j, hired[j]
+            last = in_post[-1]  # the post held that was filled last
             left = self._fte_rows[c][a][last] - float(excess[c, a])
             if left > 0.05:
                 self._set_fte(c, a, last, left)
@@ -164,11 +165,7 @@ class LeaderPosts:
 
     def by_area(self, c: int) -> list[list["DevelopmentLeader"]]:
         """County c's development leaders per area, in the order they were hired."""
-        out = []
-        for a in range(len(AREAS)):
-            held = np.flatnonzero(self.occupied[c, a])
-            out.append([self._agents[c, a * MAX_POSTS + j] for j in held[np.argsort(self.hired[c, a, held])].tolist()])
-        return out
+        return [[self._agents[c, a * MAX_POSTS + j] for j in in_post] for a, in_post in enumerate(self._in_post[c])]
 
     def leader(self, c: int, post: int) -> "DevelopmentLeader":
         """The leader in post `post` (area * MAX_POSTS + post within the area) of county c."""
