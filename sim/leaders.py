@@ -56,7 +56,7 @@ class LeaderPosts:
         # kept as posts are filled and areas linked, for colleague_tie: 1.0 for a post held in a linked area,
         # and per county the number of other linked areas a leader could reach (at least 1)
         self.member = np.zeros((n_counties, n_posts, 1))
-        self.others = np.ones((n_counties, 1))  # (float: dividing by an int array would cast it every month)
+        self.others = np.ones((n_counties, 1, 1))  # (float: dividing by an int array would cast it every month)
         # kept as each post's FTE changes (a few posts a month) rather than made again from all posts: the
         # (county, area) FTE in post, and each post's share of its county's
         # municipalities visited in a month (leaders.municipalities_per_fte x FTE / municipalities, at most 1)
@@ -182,9 +182,8 @@ class LeaderPosts:
         areas, normalised by the number of other areas that could be reached (a lone leader learns nothing)."""
         total = self.ties @ self.member  # (x 1.0 or 0.0: only the other members' ties count, and only for members)
         total *= self.member
-        tie = total.reshape(total.shape[:2])
-        tie /= self.others
-        return np.minimum(1.0, tie, out=tie).reshape(self.occupied.shape)
+        total /= self.others
+        return np.minimum(1.0, total, out=total).reshape(self.occupied.shape)
 
     def learn(self, colleague_tie, who: np.ndarray | None = None) -> None:
         """Learning by doing, plus cross-area learning through the ties to leaders of other areas (an array
