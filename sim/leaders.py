@@ -66,6 +66,7 @@ class LeaderPosts:
         self._staffed_view.flags.writeable = False
         self._visit_share = np.zeros((MAX_POSTS, *shape[:2]))
         self._visits_per_fte = model.p["leaders"]["municipalities_per_fte"]
+        self._competence_start = model.p["leaders"]["competence_start"]
         # each (county, area)'s post FTEs as a Python list too, kept with fte: summed per change without
         # making a view of the numpy row and a list of it
         self._fte_rows = [[[0.0] * MAX_POSTS for _ in AREAS] for _ in range(n_counties)]
@@ -94,7 +95,7 @@ class LeaderPosts:
         self.occupied[c, area, j] = True
         self.held[c, area] += 1
         self._set_fte(c, area, j, fte)
-        self.competence[c, area, j] = self.model.p["leaders"]["competence_start"]
+        self.competence[c, area, j] = self._competence_start
         self.hired[c, area, j] = self._hires
         self._agents[c, area * MAX_POSTS + j] = leader
         self._in_post[c][area].append(j)
@@ -140,7 +141,8 @@ class LeaderPosts:
         self.fte[c, area, j] = fte
         staffed = _sum_of_posts(row)
         self.staffed[c, area] = staffed
-        self._visit_share[j, c, area] = min(1.0, self._visits_per_fte * fte / self._county_sizes[c])
+        share = self._visits_per_fte * fte / self._county_sizes[c]
+        self._visit_share[j, c, area] = share if share < 1.0 else 1.0  # (min(1.0, share) without a call)
 
     def join(self, c: int, area: int, j: int | None = None) -> None:
         """New colleague ties for post j of an area (filled in a linked area), or for all its posts (j None: the
