@@ -163,7 +163,7 @@ class LeaderPosts:
             county[posts, :] = 0.0
             county[:, posts] = 0.0
         self.member[c, posts, 0] = self.occupied[c, area]
-        self.others[c] = max(1, int(self.model.regional.linked[c].sum()) - 1)
+        self.others[c] = max(1, self.model.regional.linked[c].tolist().count(True) - 1)  # (cheaper than .sum())
 
     def by_area(self, c: int) -> list[list["DevelopmentLeader"]]:
         """County c's development leaders per area, in the order they were hired."""
