@@ -253,11 +253,13 @@ class KnowledgeState:
 
     def expose_counted(self, counts: np.ndarray, factors: "CountFactors", initiative: bool = True,
                        structure: bool = False) -> None:
-        """`expose` for whole-number contacts counted per pair (int64, at most `factors.most`), with the factors
-        (1 - chance) ** n looked up in `factors` instead of computed: the same numbers, in fewer calls. The
-        contacts refresh; initiative and structure are yes or no for all of them."""
+        """`expose` for whole-number contacts counted per pair (int64 or whole floats, at most `factors.most`),
+        with the factors (1 - chance) ** n looked up in `factors` instead of computed: the same numbers, in fewer
+        calls. The contacts refresh; initiative and structure are yes or no for all of them."""
         # the contacts that count: where the municipality takes part (and has a resource person, via the structure)
-        counted = np.multiply(counts, self._linked() if structure else self._part_pairs, out=self._counted)
+        # (whole-number floats, as a product of 0/1 matrices gives, are cast to int64 exactly, in the same call)
+        counted = np.multiply(counts, self._linked() if structure else self._part_pairs, out=self._counted,
+                              casting="unsafe")
         index = np.add(counted, factors.offset, out=factors.index)  # (chance, municipality, area) -> table entry
         no = self._no if len(index) == 2 else self._no[:1]
         # (mode "clip": with out= and the default mode numpy copies out twice; the counts are at most
