@@ -212,8 +212,9 @@ class KnowledgeState:
             # both chances by pair: the two factors as one (2, ...) array, so 1 - chance and the product are
             # one call each (the same arithmetic as below, pair by pair)
             both = self._factors
-            np.multiply(hit, uptake, out=both[0])
-            np.multiply(hit, consolidation, out=both[1])
+            hit_float = hit.astype(float)  # (one cast: a bool x float product goes through numpy's casting buffer)
+            np.multiply(hit_float, uptake, out=both[0])
+            np.multiply(hit_float, consolidation, out=both[1])
             np.subtract(1.0, both, out=both)
             if many is not None:
                 for factor, chance in zip(both, (uptake, consolidation)):
