@@ -299,4 +299,4 @@ def make_aware(kn, contact: np.ndarray, uptake: float) -> None:
     (levels are 0-3, so the larger of level and contact does it), and is not support against erosion."""
     if contact.any():
         kn.expose(contact, uptake=uptake, initiative=False, refresh=False)
-        np.maximum(kn.level, contact, out=kn.level)
+        np.maximum(kn.level, contact.view(np.int8), out=kn.level)  # (as int8: one dtype, no casting buffer)

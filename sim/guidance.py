@@ -70,8 +70,8 @@ class NationalKnowledgeCentre(mesa.Agent):
         # contacts per municipality and area: how many publishing centres reached it and work in the area
         factors = g.factors(m.upward_recent())
         if via is not None:
-            m.knowledge.expose_counted((via.T @ mask).astype(np.int64), factors, initiative=True, structure=True)
-        m.knowledge.expose_counted(counts.astype(np.int64), factors, initiative=False)
+            m.knowledge.expose_counted(via.T @ mask, factors, initiative=True, structure=True)
+        m.knowledge.expose_counted(counts, factors, initiative=False)
 
 
 class Guidance:

@@ -212,8 +212,9 @@ class KnowledgeState:
             # both chances by pair: the two factors as one (2, ...) array, so 1 - chance and the product are
             # one call each (the same arithmetic as below, pair by pair)
             both = self._factors
-            np.multiply(hit, uptake, out=both[0])
-            np.multiply(hit, consolidation, out=both[1])
+            hit_float = hit.astype(float)  # (one cast: a bool x float product goes through numpy's casting buffer)
+            np.multiply(hit_float, uptake, out=both[0])
+            np.multiply(hit_float, consolidation, out=both[1])
             np.subtract(1.0, both, out=both)
             if many is not None:
                 for factor, chance in zip(both, (uptake, consolidation)):
@@ -253,11 +254,13 @@ class KnowledgeState:
 
     def expose_counted(self, counts: np.ndarray, factors: "CountFactors", initiative: bool = True,
                        structure: bool = False) -> None:
-        """`expose` for whole-number contacts counted per pair (int64, at most `factors.most`), with the factors
-        (1 - chance) ** n looked up in `factors` instead of computed: the same numbers, in fewer calls. The
-        contacts refresh; initiative and structure are yes or no for all of them."""
+        """`expose` for whole-number contacts counted per pair (int64 or whole floats, at most `factors.most`),
+        with the factors (1 - chance) ** n looked up in `factors` instead of computed: the same numbers, in fewer
+        calls. The contacts refresh; initiative and structure are yes or no for all of them."""
         # the contacts that count: where the municipality takes part (and has a resource person, via the structure)
-        counted = np.multiply(counts, self._linked() if structure else self._part_pairs, out=self._counted)
+        # (whole-number floats, as a product of 0/1 matrices gives, are cast to int64 exactly, in the same call)
+        counted = np.multiply(counts, self._linked() if structure else self._part_pairs, out=self._counted,
+                              casting="unsafe")
         index = np.add(counted, factors.offset, out=factors.index)  # (chance, municipality, area) -> table entry
         no = self._no if len(index) == 2 else self._no[:1]
         # (mode "clip": with out= and the default mode numpy copies out twice; the counts are at most
