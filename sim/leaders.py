@@ -43,7 +43,6 @@ class LeaderPosts:
         self.held = np.zeros(shape[:2], dtype=np.int64)  # (county, area) posts held: cheaper than occupied.any()
         self.fte = np.zeros(shape)
         self.competence = np.zeros(shape)
-        self.hired = np.zeros(shape, dtype=np.int64)  # each post's hiring number (the order _in_post keeps)
         # post (county, area * MAX_POSTS + post) -> its leader; a dict, not an object array: numpy arrays hide
         # their contents from the cycle collector, so a model whose agents sat in one would never be freed
         self._agents: dict[tuple[int, int], DevelopmentLeader] = {}
@@ -73,7 +72,6 @@ class LeaderPosts:
         # each (county, area)'s posts held, in the order they were filled: the last is the one cut first
         self._in_post = [[[] for _ in AREAS] for _ in range(n_counties)]
         self._county_sizes = model.county_sizes.tolist()
-        self._hires = 0
         self.epoch = 0  # bumped whenever a post is filled, vacated or cut: keys what is derived from the posts
         self._cached = Derived()
 
@@ -90,13 +88,11 @@ class LeaderPosts:
         j = self.free_post(c, area)
         if j is None:
             raise RuntimeError(f"no free development-leader post in area {AREAS[area]} (at most {MAX_POSTS})")
-        self._hires += 1
         self.epoch += 1
         self.occupied[c, area, j] = True
         self.held[c, area] += 1
         self._set_fte(c, area, j, fte)
         self.competence[c, area, j] = self._competence_start
-        self.hired[c, area, j] = self._hires
         self._agents[c, area * MAX_POSTS + j] = leader
         self._in_post[c][area].append(j)
         if self.model.regional.linked[c, area]:

@@ -129,7 +129,7 @@ def test_leader_agents_and_the_post_arrays_agree(baseline):
     for s in m.structures:
         for a, group in enumerate(s.leaders):
             assert all(l.area == a and l.structure is s for l in group)
-            assert [l.post for l in group] == sorted((l.post for l in group), key=lambda j: m.leader_posts.hired[s.index, a, j])
+            assert [l.unique_id for l in group] == sorted(l.unique_id for l in group)  # (Mesa's ids: creation order)
 
 
 def test_cheap_leaders_fill_at_most_the_posts_there_are():
