@@ -310,15 +310,6 @@ class KnowledgeState:
         self.reached |= initiative
         self.begin_month()
 
-def expose_counts(knowledge, counts: np.ndarray, **how) -> None:
-    """`knowledge.expose` for a number of contacts per pair (whole numbers: ints, or the floats a product of
-    0/1 matrices gives): nothing where there are none (expose would change nothing), and as plain yes/no
-    where no pair has more than one (the same arithmetic, cheaper)."""
-    most = counts.max()
-    if most > 0:
-        knowledge.expose(counts > 0 if most == 1 else counts.astype(np.int64, copy=False), **how)
-
-
 class CountFactors:
     """What n contacts of a channel in a month multiply a pair's P(no uptake) and P(no consolidation) by,
     (1 - chance) ** n, as tables by area and count, for `KnowledgeState.expose_counted`: made when the

@@ -6,7 +6,7 @@ import numpy as np
 
 from sim import EBPModel
 from sim.agents import University, per_municipality
-from sim.knowledge import expose_counts
+from sim.knowledge import CountFactors
 from sim.parameters import AREAS
 
 
@@ -50,7 +50,7 @@ def test_a_year_of_university_draws_gives_what_a_draw_a_month_gives(monkeypatch)
     assert np.array_equal(yearly.knowledge.level, monthly.knowledge.level)
 
 
-def test_one_publishing_centre_exposed_as_yes_no_is_what_its_counts_do():
+def test_one_publishing_centres_whole_float_counts_are_what_its_int_counts_do():
     models = [EBPModel(seed=2) for _ in range(2)]
     for m in models:
         for _ in range(30):
@@ -61,10 +61,11 @@ def test_one_publishing_centre_exposed_as_yes_no_is_what_its_counts_do():
     reached[row] = np.random.default_rng(4).random(models[0].n_municipalities) < 0.3
     uptake = np.array([0.02, 0.03, 0.025, 0.02, 0.04])
     # guidance's counts are whole-number floats (a product of 0/1 matrices); the other model gets them as ints
-    expose_counts(models[0].knowledge, reached.T @ models[0].centre_areas, uptake=uptake, initiative=False)
+    factors = CountFactors(models[0].knowledge.level.shape, len(centres), uptake)
+    models[0].knowledge.expose_counted(reached.T @ models[0].centre_areas, factors, initiative=False)
     kn = models[1].knowledge
-    expose_counts(kn, np.matmul(reached.T.astype(np.int64), models[1].centre_areas.astype(np.int64)), uptake=uptake,
-                  initiative=False)
+    kn.expose_counted(np.matmul(reached.T.astype(np.int64), models[1].centre_areas.astype(np.int64)), factors,
+                      initiative=False)
     u = np.random.default_rng(5).random((3,) + kn.level.shape)
     for m in models:
         m.knowledge.end_month(30, u)

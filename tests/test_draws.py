@@ -7,7 +7,7 @@ import copy
 import numpy as np
 
 from sim import EBPModel
-from sim.knowledge import CountFactors, KnowledgeState, expose_counts
+from sim.knowledge import CountFactors, KnowledgeState
 from sim.parameters import defaults
 from sim.streams import Streams, skip_uniforms
 
@@ -33,17 +33,6 @@ def _state():
 def _after_month(kn):
     kn.end_month(7, np.random.default_rng(5).random((3, 290, 5)))
     return kn.level.tobytes(), kn.last_contact.tobytes(), kn.last_structure.tobytes(), kn.reached.tobytes()
-
-
-def test_counts_exposed_as_yes_no_or_skipped_change_nothing():
-    rng = np.random.default_rng(0)
-    uptake = np.array([0.5, 0.4, 0.3, 0.2, 0.6])
-    for top in (0, 1, 3):  # no contacts, at most one per pair, several
-        counts = rng.integers(0, top + 1, (290, 5)) if top else np.zeros((290, 5), dtype=np.int64)
-        direct, helped = _state(), _state()
-        for kn, fn in ((direct, lambda kn, c, **h: kn.expose(c, **h)), (helped, expose_counts)):
-            fn(kn, counts, uptake=uptake, consolidation=0.5, initiative=True, structure=True)
-        assert _after_month(direct) == _after_month(helped)
 
 
 def test_counts_exposed_with_looked_up_factors_are_what_expose_does():
