@@ -3,8 +3,8 @@
 Municipalities, county councils, universities, private providers and SALAR's national coordination live
 here; the national knowledge centres in ``guidance``, the R&D units in ``rd_units``, the regional support
 structure with its platform and development leaders in ``structures`` and ``leaders``. The knowledge state
-of municipalities is held as numpy arrays in ``model.knowledge`` and each agent reads and writes its own rows, so a month costs a few vector
-operations per organisation rather than a Python loop over every pair.
+of municipalities is held as numpy arrays in ``model.knowledge`` and each agent reads and writes its own
+rows, so a month costs a few vector operations per organisation rather than a Python loop over every pair.
 """
 
 from __future__ import annotations
