@@ -27,7 +27,7 @@ from .mesa_import import import_mesa
 from .posterior import draws_hash, record
 from .scenario import Scenario, parse
 from .store import FolderError, Store
-from .workers import worker_init
+from .workers import frozen_heap, worker_init
 
 import_mesa()  # before the model, which imports it: a fifth faster (mesa_import.py)
 from ..model import EBPModel  # noqa: E402
@@ -137,13 +137,14 @@ def run_ensemble(scenario: Scenario, folder: Path, workers: int = 1, executor: s
 
     interrupted = False
     try:
-        if executor == "dask":
-            _run_dask(todo, scheduler, handle)
-        elif min(workers, len(todo)) <= 1:  # one run (or one worker): a pool would only add its start-up
-            for t in todo:
-                handle(run_task(t))
-        else:
-            _run_local(todo, workers, handle)
+        with frozen_heap(len(todo)):
+            if executor == "dask":
+                _run_dask(todo, scheduler, handle)
+            elif min(workers, len(todo)) <= 1:  # one run (or one worker): a pool would only add its start-up
+                for t in todo:
+                    handle(run_task(t))
+            else:
+                _run_local(todo, workers, handle)
     except KeyboardInterrupt:
         interrupted = True
     except OSError as e:  # the disk is full, or the folder went away: keep what is done and say so

@@ -187,6 +187,7 @@ def runs_per_draw(cfg: Config) -> int:
 def run_stage(cfg: Config, folder: Path, stage: str, names: list[str], workers: int, executor: str,
               scheduler: str | None, progress: bool, simulator: str, counter: dict) -> tuple[np.ndarray, Rows, list]:
     from .ensemble import _run_dask, _run_local
+    from .workers import frozen_heap
 
     X = design(cfg, stage, names)
     dpath = folder / "design" / f"{stage}.npy"
@@ -220,13 +221,14 @@ def run_stage(cfg: Config, folder: Path, stage: str, names: list[str], workers: 
 
     try:
         tasks = jobs_for(cfg, stage, X, todo, simulator)
-        if executor == "dask":
-            _run_dask(tasks, scheduler, handle, fn=run_job)
-        elif workers <= 1:
-            for t in tasks:
-                handle(run_job(t))
-        else:
-            _run_local(tasks, workers, handle, fn=run_job)
+        with frozen_heap(len(tasks) * per):
+            if executor == "dask":
+                _run_dask(tasks, scheduler, handle, fn=run_job)
+            elif workers <= 1:
+                for t in tasks:
+                    handle(run_job(t))
+            else:
+                _run_local(tasks, workers, handle, fn=run_job)
     finally:
         bar.close()
     return X, rows, failures

@@ -7,12 +7,14 @@ Workers are forked from multiprocessing's fork server, which imports what they n
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import select
 import signal
 import threading
 import time
+from contextlib import contextmanager
 
 
 def _watch_parent(pid: int) -> None:
@@ -38,6 +40,25 @@ def worker_init(parent: int) -> None:
     the worker goes when the parent goes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
+    gc.freeze()  # what the fork server left (the imports) stays in use: see frozen_heap
+
+
+@contextmanager
+def frozen_heap(runs: int):
+    """While `runs` runs are made in this process, every object alive before them (the imported modules,
+    mostly: ~100,000) is out of the garbage collector's sight, so that its full collections scan only the
+    runs' objects: a run's share of collecting falls from about 8 to 5 ms. What is garbage at the start is
+    freed first, by a full collection of ~50 ms: so only for 20 runs or more. Afterwards they are in its
+    sight again (a notebook's model dropped later is still collected)."""
+    if runs < 20:
+        yield
+        return
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def start_fork_server(modules: list[str]) -> None:
