@@ -92,8 +92,11 @@ class KnowledgeState:
 
     def _set_part(self, part: np.ndarray) -> None:
         self._part = part
-        if not hasattr(self, "_part_pairs"):
-            self._part_pairs = np.empty(self._shape, dtype=bool)  # refilled in place: read at once, never kept
+        if not hasattr(self, "_allowed"):
+            # (municipality, area) where a contact counts: [0] via the structure (`_linked`), [1] otherwise;
+            # refilled in place: read at once, never kept
+            self._allowed = np.empty((2,) + self._shape, dtype=bool)
+            self._part_pairs = self._allowed[1]
         self._part_pairs[...] = part[:, None]
         self._linked_pairs = None
 
@@ -128,8 +131,18 @@ class KnowledgeState:
     def _linked(self) -> np.ndarray:
         """(municipality, area): takes part this month and has a resource person."""
         if self._linked_pairs is None:
-            self._linked_pairs = np.repeat(self._part & self._has_link, self._shape[1]).reshape(self._shape)
+            self._linked_pairs = self._allowed[0]
+            np.logical_and(self._part, self._has_link, out=self._linked_pairs[:, 0])
+            self._linked_pairs[:, 1:] = self._linked_pairs[:, :1]
         return self._linked_pairs
+
+    def count_contacts(self, keys: np.ndarray) -> np.ndarray:
+        """Contacts that count, by (part, municipality, area), from contacts listed as flat indices into that
+        shape: part 0 came through the structure (counts where the municipality takes part and has a resource
+        person), part 1 did not (counts where it takes part). For `expose_counted(..., counted=True)`."""
+        self._linked()
+        keys = keys[self._allowed.take(keys)]  # (dropped before counting: cheaper than masking the counts)
+        return np.bincount(keys, minlength=self._allowed.size).reshape(self._allowed.shape)
 
     def _reachable(self, via: np.ndarray) -> np.ndarray:
         """Where a contact counts: the municipality takes part, and has a resource person where `via`."""
@@ -253,20 +266,24 @@ class KnowledgeState:
             self._contact |= hit  # every contact counts in end_month: these and the refreshing ones
 
     def expose_counted(self, counts: np.ndarray, factors: "CountFactors", initiative: bool = True,
-                       structure: bool = False) -> None:
+                       structure: bool = False, counted: bool = False) -> None:
         """`expose` for whole-number contacts counted per pair (int64 or whole floats, at most `factors.most`),
         with the factors (1 - chance) ** n looked up in `factors` instead of computed: the same numbers, in fewer
-        calls. The contacts refresh; initiative and structure are yes or no for all of them."""
-        # the contacts that count: where the municipality takes part (and has a resource person, via the structure)
-        # (whole-number floats, as a product of 0/1 matrices gives, are cast to int64 exactly, in the same call)
-        counted = np.multiply(counts, self._linked() if structure else self._part_pairs, out=self._counted,
-                              casting="unsafe")
-        index = np.add(counted, factors.offset, out=factors.index)  # (chance, municipality, area) -> table entry
+        calls. The contacts refresh; initiative and structure are yes or no for all of them. counted: `counts`
+        (int64) holds only contacts that count already (those `allowed` lets through), so no mask is applied."""
+        if not counted:
+            # the contacts that count: where the municipality takes part (and has a resource person, via the
+            # structure) (whole-number floats, as a product of 0/1 matrices gives, are cast to int64 exactly)
+            counts = np.multiply(counts, self._linked() if structure else self._part_pairs, out=self._counted,
+                                 casting="unsafe")
+        index = factors.index
+        for k, offset in enumerate(factors.offset):  # (chance, municipality, area) -> table entry
+            np.add(counts, offset, out=index[k])  # (one add per chance: broadcasting over chances costs double)
         no = self._no if len(index) == 2 else self._no[:1]
         # (mode "clip": with out= and the default mode numpy copies out twice; the counts are at most
         # factors.most by how the channels make them, so no index is clipped)
         no *= factors.table.take(index, out=factors.factor, mode="clip")
-        hit = np.greater(counted, 0, out=self._hit)
+        hit = np.greater(counts, 0, out=self._hit)
         if initiative:
             self._initiative |= hit
         if structure:

@@ -139,6 +139,6 @@ class RDUnits:
         # contacts per part (the initiative's, the owners'), municipality and area, counted at once
         kn = m.knowledge
         cells = np.where(initiative, self._working_cell.take(contact), self._working_cell_own.take(contact))
-        n = np.bincount(cells, minlength=2 * kn.level.size).reshape((2,) + kn.level.shape)
+        n = kn.count_contacts(cells)  # those that count: the initiative's part via the structure
         for part, counts in ((True, n[0]), (False, n[1])):
-            kn.expose_counted(counts, self._factors, initiative=part, structure=part)
+            kn.expose_counted(counts, self._factors, initiative=part, structure=part, counted=True)
