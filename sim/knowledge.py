@@ -276,9 +276,9 @@ class KnowledgeState:
             # structure) (whole-number floats, as a product of 0/1 matrices gives, are cast to int64 exactly)
             counts = np.multiply(counts, self._linked() if structure else self._part_pairs, out=self._counted,
                                  casting="unsafe")
+        for offset, index in factors.by_chance:  # (chance, municipality, area) -> table entry
+            np.add(counts, offset, out=index)  # (one add per chance: broadcasting over chances costs double)
         index = factors.index
-        for k, offset in enumerate(factors.offset):  # (chance, municipality, area) -> table entry
-            np.add(counts, offset, out=index[k])  # (one add per chance: broadcasting over chances costs double)
         no = self._no if len(index) == 2 else self._no[:1]
         # (mode "clip": with out= and the default mode numpy copies out twice; the counts are at most
         # factors.most by how the channels make them, so no index is clipped)
@@ -347,6 +347,7 @@ class CountFactors:
         first = (np.arange(k)[:, None] * n_a + np.arange(n_a)) * width
         self.offset = np.ascontiguousarray(np.broadcast_to(first[:, None, :], (k, n_m, n_a)))
         self.index = np.empty_like(self.offset)  # scratch
+        self.by_chance = list(zip(self.offset, self.index))  # (views made once)
         self.factor = np.empty(self.offset.shape)  # scratch
         self.set_chances(uptake, consolidation)
 
