@@ -51,6 +51,27 @@ def test_counts_exposed_with_looked_up_factors_are_what_expose_does():
             assert _after_month(direct) == _after_month(looked_up)
 
 
+def test_contacts_counted_by_part_are_the_masked_counts_expose_counted_takes():
+    """count_contacts drops the contacts that do not count before counting (R&D units): the same counts, and
+    the same month, as masking the counts in expose_counted; a contact via the structure needs a resource
+    person, and a false drop or a kept one would change the counts."""
+    rng = np.random.default_rng(4)
+    shape = (290, 5)
+    kn, masked = _state(), _state()
+    keys = rng.integers(0, 2 * 290 * 5, 600)  # (part, municipality, area), some several times
+    n = kn.count_contacts(keys)
+    raw = np.bincount(keys, minlength=2 * 290 * 5).reshape((2,) + shape)
+    assert np.array_equal(n[0], raw[0] * (kn.part & kn.has_link)[:, None])
+    assert np.array_equal(n[1], raw[1] * kn.part[:, None])
+    assert n[0].sum() < raw[0].sum() and n[1].sum() < raw[1].sum()
+    factors = CountFactors(shape, int(raw.max()), 0.06, 0.05)
+    for part in (0, 1):
+        kn.expose_counted(n[part], factors, initiative=part == 0, structure=part == 0, counted=True)
+        masked.expose_counted(raw[part], factors, initiative=part == 0, structure=part == 0)
+    assert np.array_equal(kn._no, masked._no) and np.array_equal(kn._flags, masked._flags)
+    assert _after_month(kn) == _after_month(masked)
+
+
 def test_a_dated_change_of_an_rd_unit_reaches_its_contact_rate():
     m = EBPModel(seed=1)
     rd, unit = m.rd, m.rd_units[0]
