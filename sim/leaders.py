@@ -78,9 +78,13 @@ class LeaderPosts:
     # -- hiring and leaving ------------------------------------------------------------------------
     def free_post(self, c: int, area: int) -> int | None:
         """The first free post of the area, or None when all are held."""
-        if len(self._in_post[c][area]) >= MAX_POSTS:
+        in_post = self._in_post[c][area]  # (the posts held: a few Python ints, cheaper to search than occupied)
+        if len(in_post) >= MAX_POSTS:
             return None
-        return self.occupied[c, area].tolist().index(False)  # the first False (cheaper than argmin on 8 values)
+        j = 0
+        while j in in_post:
+            j += 1
+        return j
 
     def fill(self, leader: "DevelopmentLeader", fte: float) -> int:
         """Put a new leader in the first free post of its area (the caller checked there is one)."""
@@ -90,11 +94,12 @@ class LeaderPosts:
             raise RuntimeError(f"no free development-leader post in area {AREAS[area]} (at most {MAX_POSTS})")
         self.epoch += 1
         self.occupied[c, area, j] = True
-        self.held[c, area] += 1
+        in_post = self._in_post[c][area]
+        in_post.append(j)
+        self.held[c, area] = len(in_post)  # (a set costs less than numpy's +=, a get and a set)
         self._set_fte(c, area, j, fte)
         self.competence[c, area, j] = self._competence_start
         self._agents[c, area * MAX_POSTS + j] = leader
-        self._in_post[c][area].append(j)
         if self.model.regional.linked[c, area]:
             self.join(c, area, j)
         return j
@@ -103,8 +108,9 @@ class LeaderPosts:
         leader = self._agents.pop((c, area * MAX_POSTS + j))
         self.epoch += 1
         self.occupied[c, area, j] = False
-        self.held[c, area] -= 1
-        self._in_post[c][area].remove(j)
+        in_post = self._in_post[c][area]
+        in_post.remove(j)
+        self.held[c, area] = len(in_post)
         self._set_fte(c, area, j, 0.0)
         self.member[c, area * MAX_POSTS + j, 0] = 0.0
         self.model.regional.changed()

@@ -234,12 +234,13 @@ class SupportStructures:
         refilled) or end the post when the money stops (staff follow the money). Per county (lists), whether this
         month a vacancy would be filled (``structure.platform_hire_rate`` x readiness), an unfunded post
         ended (``leaders.layoff_rate``; the same draw), the leader leave (``structure.platform_turnover``)."""
-        m = self.model
-        for c in self._platform_posts()[0]:
+        m, posts = self.model, self._platform_posts()
+        for c in posts[0]:
             if leave[c]:
                 self.platform[c].leave()
+                posts = None
         # posts without money, vacant posts with money, after the leaves (a post ended below is not vacant)
-        _, unfunded, vacant = self._platform_posts()
+        _, unfunded, vacant = posts or self._platform_posts()
         for c in unfunded:
             if layoff[c]:
                 self.platform[c].leave()
@@ -318,11 +319,10 @@ class SupportStructures:
         if cut:
             posts.cut_back(cut, posts.staffed_fte() - self.target_fte())  # (where a post is held)
         # (an area with more staff than money never hires, so no area is both cut and hiring)
-        held = posts.held
         for i in short:
             if hire[i]:
                 c, a = divmod(i, n_a)
-                if held[c, a] < MAX_POSTS:
+                if posts.free_post(c, a) is not None:
                     DevelopmentLeader(m, m.structures[c], a, fte=min(1.0, gap[c, a]))
 
     def _staffing(self) -> tuple[np.ndarray, list, list]:
