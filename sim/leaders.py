@@ -246,9 +246,27 @@ class PlatformLeader(mesa.Agent):
         super().__init__(model)
         self.structure = structure
         self.hired_month = model.month
+        model.platform_hires += 1
+        model.regional.set_platform(structure.index, self)
+        self.bring_together()
+
+    def bring_together(self) -> None:
+        """Tie the county's universities, fixed areas and - where the R&D environment is the platform - its R&D
+        units into one structure, and ask the municipalities for resource people."""
+        s, regional = self.structure, self.model.regional
+        for area in np.flatnonzero(regional.fixed_areas[s.index]):
+            s.link_area(int(area))
+        regional.ask_for_resource_people(s.index)
+        for uni in s.universities:
+            uni.linked = True
+        if regional.platform_at_rd[s.index]:
+            for unit in s.rd_units:
+                unit.linked = True
 
     def leave(self) -> None:
-        self.model.regional.end_platform(self.structure.index)  # also marks the ties picture stale
+        regional = self.model.regional
+        regional.set_platform(self.structure.index, None)  # also marks the ties picture stale
+        regional.ask_for_resource_people(self.structure.index)  # (none are appointed any more)
         self.remove()
 
 

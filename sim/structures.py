@@ -171,13 +171,12 @@ class SupportStructures:
         return self._derived("functioning", (self.epoch, posts.epoch),
                              lambda: self.has_platform & (self.money[:, 0] > 0) & (self.linked & (posts.held > 0)).any(axis=1))
 
-    def end_platform(self, c: int) -> None:
-        self.platform[c] = None
-        self.has_platform[c] = False
+    def set_platform(self, c: int, leader: PlatformLeader | None) -> None:
+        """County c's platform leader came (`leader`) or left (None)."""
+        self.platform[c], self.has_platform[c] = leader, leader is not None
         self.restructured()
-        self._ask_for_resource_people(c)
 
-    def _ask_for_resource_people(self, c: int) -> None:
+    def ask_for_resource_people(self, c: int) -> None:
         """County c's platform leader came or left: while in post, the leader asks its municipalities for
         resource people (municipality.resource_person_rate x capacity a month); once asked, a person may
         leave (municipality.resource_person_loss) even after the leader has gone."""
@@ -246,11 +245,7 @@ class SupportStructures:
                 self.platform[c].leave()
         for c in vacant:
             if hire[c] and (not self.consenting or self.consented[c] >= self.parties[c]):  # (all agreed)
-                self.platform[c] = PlatformLeader(m, m.structures[c])
-                self.has_platform[c] = True
-                m.platform_hires += 1
-                self.restructured()
-                self.on_platform_start(c)
+                PlatformLeader(m, m.structures[c])
 
     def _platform_posts(self) -> tuple[list, list, list]:
         """Counties with a platform leader, those of them without money, and those with money but no leader:
@@ -264,18 +259,6 @@ class SupportStructures:
                                 [c for c, (h, f) in enumerate(zip(have, funded)) if h and not f],
                                 [c for c, (h, f) in enumerate(zip(have, funded)) if f and not h])
         return self._posts[1]
-
-    def on_platform_start(self, c: int) -> None:
-        """A platform leader ties the county's universities, fixed areas and - where the R&D environment is
-        the platform - its R&D units into one structure, and asks the municipalities for resource people."""
-        for area in np.flatnonzero(self.fixed_areas[c]):
-            self.link_area(c, int(area))
-        self._ask_for_resource_people(c)
-        for uni in self.model.structures[c].universities:
-            uni.linked = True
-        if self.platform_at_rd[c]:
-            for unit in self.model.structures[c].rd_units:
-                unit.linked = True
 
     def negotiate_rd(self, agrees: np.ndarray) -> None:
         """The platform leader brings the county's R&D units in one at a time (seed 001 §6.3: units with
@@ -295,10 +278,10 @@ class SupportStructures:
     def keep_resource_people(self, u: np.ndarray) -> None:
         """Municipalities appoint a resource person as their link to the structure when a platform leader
         asks (BRIEF §2, Jönköping), more readily the larger they are; the person may leave and is replaced
-        only while the platform leader is in post (the chances: ``_ask_for_resource_people``)."""
-        kn = self.model.knowledge
+        only while the platform leader is in post (the chances: ``ask_for_resource_people``)."""
         if not self._asked:  # no platform leader has asked yet
             return
+        kn = self.model.knowledge
         has = kn.has_link
         kn.has_link = has ^ (u < np.where(has, self._lose_person, self._appoint_person))  # one leaves, or is appointed
 
@@ -307,8 +290,7 @@ class SupportStructures:
         hire, layoff: per (county, area), flat, a vacancy would be filled / a post cut this month
         (``leaders.hire_rate``, ``leaders.layoff_rate``; one draw); leave: the flat (county, area, post)
         indices whose leader would leave (``leaders.turnover``)."""
-        m, n_a = self.model, len(AREAS)
-        posts = m.leader_posts
+        m, n_a, posts = self.model, len(AREAS), self.model.leader_posts
         occupied = posts.occupied.reshape(-1)  # (a view)
         for i in leave:
             if occupied[i]:
