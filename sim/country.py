@@ -140,7 +140,7 @@ class Country:
                 subs.append((index[m["county_code"]], m.get("subregion", "")))
         muni_county = np.array(cidx, dtype=np.int32)
         for c in counties:
-            c.municipalities = list(np.flatnonzero(muni_county == c.index))
+            c.municipalities = np.flatnonzero(muni_county == c.index).tolist()  # (Python ints: cheap to copy)
             c.subregions = max(1, len({sr for ci, sr in subs if ci == c.index and sr}))
         code_index = {code: i for i, code in enumerate(codes)}
 

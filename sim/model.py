@@ -119,6 +119,7 @@ class EBPModel(mesa.Model):
         self.knowledge.seed_initial(self.streams("initial").random((self.n_municipalities, len(AREAS))))
         self._knowledge_stream = self.streams("knowledge")
         self._u_knowledge = np.empty((4, self.n_municipalities, len(AREAS)))  # refilled each month
+        self._using = np.empty((self.n_municipalities, len(AREAS)))  # refilled each month: 1.0 where USING or above
         by_key = {a["key"]: a for a in c.areas}
         self.academic_fields = np.array([by_key[k]["academic_field"] for k in AREAS])
         # an area's national programme running (programme_areas.csv activity_from); before it, only spill-over
@@ -230,7 +231,10 @@ class EBPModel(mesa.Model):
         # the month's transitions and who takes part, drawn at once (the same numbers whenever they are drawn)
         u_knowledge = self._knowledge_stream.random(out=self._u_knowledge)
         self.knowledge.set_participation(u_knowledge[3][:, 0])
-        self.county_using = self.county_mean @ (self.knowledge.level >= USING)  # county x area, start of month
+        # county x area, start of month (the mask made as 1.0/0.0 at once: the same product as of the bools,
+        # which matmul would first copy to floats)
+        using = np.greater_equal(self.knowledge.level, USING, out=self._using, casting="unsafe")
+        self.county_using = np.matmul(self.county_mean, using)
         self.regional.step()
         self.rd.run_activities()
         University.teach(self)
