@@ -230,7 +230,7 @@ class EBPModel(mesa.Model):
         self.year = self.start_year + (self.start_date.month - 1 + self.month) // 12  # (date_of's year, no date)
         # the month's transitions and who takes part, drawn at once (the same numbers whenever they are drawn)
         u_knowledge = self._knowledge_stream.random(out=self._u_knowledge)
-        self.knowledge.set_participation(u_knowledge[3][:, 0])
+        self.knowledge.set_participation(u_knowledge[3, :, 0])
         # county x area, start of month (the mask made as 1.0/0.0 at once: the same product as of the bools,
         # which matmul would first copy to floats)
         using = np.greater_equal(self.knowledge.level, USING, out=self._using, casting="unsafe")
