@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from sim.experiments.ensemble import _run_dask, _run_local
+from sim.experiments.ensemble import run_tasks
 from sim.experiments.evaluate import Outcome, read_outcomes
 from sim.experiments.posterior import systematic_resample
 
@@ -106,13 +106,7 @@ def run_contrasts(cfg, gen, ident: pd.DataFrame, out: Path, workers=1, executor=
         bar.update(1)
 
     try:
-        if executor == "dask":
-            _run_dask(jobs, scheduler, handle, fn=run_pair)
-        elif min(workers, len(jobs)) > 1:
-            _run_local(jobs, workers, handle, fn=run_pair)
-        else:
-            for j in jobs:
-                handle(run_pair(j))
+        run_tasks(jobs, handle, executor, workers, scheduler, fn=run_pair, runs_per_task=2)  # (a pair: two runs)
     finally:
         bar.close()
     idx, seeds = design(cfg, gen)

@@ -137,14 +137,7 @@ def run_ensemble(scenario: Scenario, folder: Path, workers: int = 1, executor: s
 
     interrupted = False
     try:
-        with frozen_heap(len(todo)):
-            if executor == "dask":
-                _run_dask(todo, scheduler, handle)
-            elif min(workers, len(todo)) <= 1:  # one run (or one worker): a pool would only add its start-up
-                for t in todo:
-                    handle(run_task(t))
-            else:
-                _run_local(todo, workers, handle)
+        run_tasks(todo, handle, executor, workers, scheduler)
     except KeyboardInterrupt:
         interrupted = True
     except OSError as e:  # the disk is full, or the folder went away: keep what is done and say so
@@ -173,6 +166,22 @@ def _check_space(store: Store) -> None:
         raise FolderError(errno.ENOSPC, f"{store.folder}: the runs need {need / 1e6:,.1f} MB and the disk has "
                                         f"{free / 1e6:,.1f} MB free; free space, or run fewer replicates or a "
                                         "shorter period")
+
+
+def run_tasks(todo: list, handle, executor: str = "local", workers: int = 1, scheduler: str | None = None,
+              fn=run_task, runs_per_task: int = 1) -> None:
+    """Run `fn` on every task of `todo` and pass each result to `handle` as it comes: on Dask (`executor`
+    "dask"), in this process (one task, or one worker: a pool would only add its start-up), or on `workers`
+    local processes. An ensemble, a sensitivity stage and the policy contrasts all run this way, with the heap
+    frozen when there are enough runs to pay for it (`frozen_heap`)."""
+    with frozen_heap(len(todo) * runs_per_task):
+        if executor == "dask":
+            _run_dask(todo, scheduler, handle, fn=fn)
+        elif min(workers, len(todo)) <= 1:
+            for t in todo:
+                handle(fn(t))
+        else:
+            _run_local(todo, workers, handle, fn=fn)
 
 
 def _run_local(todo: list, workers: int, handle, fn=run_task) -> None:

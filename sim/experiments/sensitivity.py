@@ -186,8 +186,7 @@ def runs_per_draw(cfg: Config) -> int:
 
 def run_stage(cfg: Config, folder: Path, stage: str, names: list[str], workers: int, executor: str,
               scheduler: str | None, progress: bool, simulator: str, counter: dict) -> tuple[np.ndarray, Rows, list]:
-    from .ensemble import _run_dask, _run_local
-    from .workers import frozen_heap
+    from .ensemble import run_tasks
 
     X = design(cfg, stage, names)
     dpath = folder / "design" / f"{stage}.npy"
@@ -221,14 +220,7 @@ def run_stage(cfg: Config, folder: Path, stage: str, names: list[str], workers: 
 
     try:
         tasks = jobs_for(cfg, stage, X, todo, simulator)
-        with frozen_heap(len(tasks) * per):
-            if executor == "dask":
-                _run_dask(tasks, scheduler, handle, fn=run_job)
-            elif workers <= 1:
-                for t in tasks:
-                    handle(run_job(t))
-            else:
-                _run_local(tasks, workers, handle, fn=run_job)
+        run_tasks(tasks, handle, executor, workers, scheduler, fn=run_job, runs_per_task=per)
     finally:
         bar.close()
     return X, rows, failures
