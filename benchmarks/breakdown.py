@@ -154,7 +154,8 @@ def main() -> int:
     def line(row: str, value: float) -> None:
         print(f"{row:64s} {value:8.1f} {100 * value / (total * 1000):5.1f}%")
 
-    line("build (EBPModel(seed): agents, draws, events scheduled)", ms.pop("build (EBPModel(seed): agents, draws, events scheduled)"))
+    build_row = "build (EBPModel(seed): agents, draws, events scheduled)"
+    line(build_row, ms.pop(build_row))
     line("dated events (SALAR, R&D, budgets, co-financing ...)", events)
     for k in sorted((k for k in ms if k.startswith("dated event")), key=lambda k: -ms[k]):
         line("   " + k[len("dated event: "):], ms[k])

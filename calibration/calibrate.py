@@ -29,6 +29,7 @@ import yaml
 
 from sim.model import EBPModel
 from sim.experiments.ensemble import connect, worker_init
+from sim.experiments.manifest import model_fingerprint
 from sim.experiments.posterior import systematic_resample
 
 from .abc import ABCState, smc
@@ -136,8 +137,10 @@ def write_calibrated(cfg, gen, out: Path) -> Path:
         for n, v in zip(names, theta):
             set_path(p, n, round(float(v), 6))
         draws.append({"weight": float(w), "params": p})
+    # the model fitted, by the outputs of its reference run: the tests check that the shipped posterior is still
+    # of the model as it stands (sim.experiments.manifest.model_fingerprint)
     doc = {"calibration": in_repository(cfg["file"]), "seed": cfg["seed"], "generation": gen.t, "tolerance": float(gen.eps),
-           "parameters": names, "draws": draws}
+           "model_fingerprint": model_fingerprint(), "parameters": names, "draws": draws}
     path = out / "calibrated.yaml"
     tmp = out / ".calibrated.yaml.partial"
     tmp.write_text("# Posterior draws of a calibration; use from a scenario with  calibration: PATH\n"

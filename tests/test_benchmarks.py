@@ -10,12 +10,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_breakdown_times_every_step_of_the_month():
-    res = subprocess.run([sys.executable, "benchmarks/breakdown.py", "--runs", "1"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)
+    res = subprocess.run([sys.executable, "benchmarks/breakdown.py", "--runs", "1"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     rows = dict(re.findall(r"^(\S.*?|   \S.*?)\s+(\d+\.\d) +\d+\.\d%$", res.stdout, flags=re.M))
     steps = ["1. regional support structures", "2. R&D units", "3. universities", "4. national knowledge centres",
-             "5. peers and mass channels", "6. knowledge transitions", "7. private providers", "8. observables recorded"]
+             "5. peers and mass channels", "6. knowledge transitions", "7. private providers",
+             "8. observables recorded"]
     for step in steps:
         assert float(rows["month " + step]) > 0, step
     for sub in ["support_municipalities", "staff_areas", "run_platform_activity", "report_upward"]:

@@ -14,7 +14,9 @@ from calibration.abc import ABCState
 from calibration.calibrate import Evaluator, _simulate, calibration_base, run_calibration, theta_params
 from calibration.config import load_config
 from calibration.targets import Reader, load_targets
+from sim.experiments.manifest import model_fingerprint
 from sim.experiments.scenario import ScenarioError, load
+from sim.parameters import defaults
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"targets": str(ROOT / "calibration" / "targets.yaml"), "scenario": str(ROOT / "scenarios" / "baseline.yaml"),
@@ -200,6 +202,8 @@ def test_calibrate_writes_posterior_report_and_calibrated_file(finished):
     assert "published" in stdout
     man = json.loads((out / "manifest.json").read_text())
     assert man["status"] == "complete" and man["simulations"] <= 200
+    # the model it was fitted on, by its reference run's outputs
+    assert yaml.safe_load((out / "calibrated.yaml").read_text())["model_fingerprint"] == model_fingerprint()
 
 
 def test_a_scenario_runs_over_posterior_draws(finished, tmp_path):
@@ -271,3 +275,22 @@ def test_abc_smc_copes_with_parameters_on_very_different_scales():
     assert len(state.generations) == 4
     post = np.average(last.particles, axis=0, weights=last.weights)
     assert abs(post[0] - truth[0]) < 3_000 and abs(post[1] - truth[1]) < 0.001
+
+
+def test_the_shipped_calibration_is_of_the_model_as_it_stands():
+    """Every shipped scenario runs over calibration/calibrated.yaml, and README and ODD quote its fit report: if
+    the model's outputs move (a mechanism, a default, the data), that posterior is of another model. On 24
+    November a fit stayed shipped for a day after the model changed under it; this makes the next such day a
+    failing test."""
+    shipped = yaml.safe_load((ROOT / "calibration" / "calibrated.yaml").read_text(encoding="utf-8"))
+    assert shipped.get("model_fingerprint") == model_fingerprint(), (
+        "calibration/calibrated.yaml was fitted on a model whose reference run (defaults, seed 0) gave other outputs "
+        "than this one's: fit it again with  python run.py calibrate calibration/config.yaml --publish  (about 6 "
+        "minutes on two cores) and update the figures README.md and docs/ODD.md quote from "
+        "calibration/fit_report.md")
+
+
+def test_the_model_fingerprint_moves_with_a_mechanism_not_between_runs():
+    base = model_fingerprint()
+    assert model_fingerprint() == base
+    assert model_fingerprint({"leaders": {"uptake": 0.9 * defaults()["leaders"]["uptake"]}}) != base
