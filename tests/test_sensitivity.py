@@ -4,6 +4,7 @@ workers, resume, and bad configs (sim/experiments/sensitivity*.py)."""
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from pathlib import Path
 
@@ -188,3 +189,27 @@ def test_one_writer_per_sensitivity_folder(tmp_path, capsys):
         assert out.is_dir() and not (out / "manifest.json").exists()  # the holder's folder is left alone
     finally:
         holder.release()
+
+
+def test_the_shipped_summary_is_of_the_model_as_it_stands():
+    """README and ODD quote sensitivity/decisive_assumptions.md: it names the fingerprint of the model analysed,
+    and a change that moves the model's outputs must come with the analysis run again."""
+    from sim.experiments.manifest import model_fingerprint
+
+    text = (Path(__file__).resolve().parents[1] / "sensitivity" / "decisive_assumptions.md").read_text(encoding="utf-8")
+    quoted = re.search(r"fingerprint is\s+`([0-9a-f]{64})`", text)
+    assert quoted, "sensitivity/decisive_assumptions.md names no model fingerprint"
+    assert quoted.group(1) == model_fingerprint(), (
+        "sensitivity/decisive_assumptions.md is of a model whose outputs differ from this one's: run "
+        "python run.py sensitivity sensitivity/decisive_assumptions.yaml again (about 8 minutes on two cores) and "
+        "update the summary, with its fingerprint (report.md gives it), and what README.md and docs/ODD.md quote")
+
+
+def test_the_report_names_the_model_analysed(small_runs):
+    from sim.experiments.manifest import model_fingerprint, read_manifest
+
+    _, one, two, _ = small_runs
+    fp = model_fingerprint()
+    for folder in (one, two):
+        assert f"Model fingerprint `{fp}`" in (folder / "report.md").read_text(encoding="utf-8")
+        assert read_manifest(folder)["model_fingerprint"] == fp

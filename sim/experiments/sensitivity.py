@@ -310,8 +310,11 @@ def run_analysis(cfg: Config, folder: Path, workers: int = 1, executor: str = "l
     stats["all_sessions"] = {"sessions": len(sessions), "runs": sum(x["runs"] for x in sessions),
                              "seconds": round(sum(x["seconds"] for x in sessions), 2)}
     if status == "complete":
+        from .manifest import model_fingerprint
         from .sensitivity_report import write_results
 
+        if simulator == "ebpsim":  # the model analysed (a summary quotes it; the tests check the shipped one)
+            stats["model_fingerprint"] = model_fingerprint()
         write_results(cfg, folder, results, stats)
     write_manifest(folder, cfg, status, executor=executor, workers=workers, failures=failures, sessions=sessions,
                    **stats)

@@ -98,6 +98,9 @@ def report_text(cfg: Config, results: dict, robustness: pd.DataFrame, boxes: pd.
     lines += [f"Method {m['name']} over {len(cfg.names)} parameters ({cfg.scenario.start} to {cfg.scenario.end}, "
               f"seed {cfg.scenario.seed}, {cfg.replicates} seed(s) per draw, the same in every variant). "
               f"{stats['total_runs']} model runs{_timing(stats)}.", ""]
+    if stats.get("model_fingerprint"):
+        lines += [f"Model fingerprint `{stats['model_fingerprint']}` (the model analysed: "
+                  "`sim/experiments/manifest.py`, `model_fingerprint`).", ""]
     if "sobol" in results:
         lines += [f"Sobol stage on: {', '.join(results['sobol']['names'])}.", ""]
     for o in cfg.outcomes:
