@@ -47,11 +47,11 @@ def _package_versions() -> dict:
 
 
 def model_fingerprint(params: dict | None = None) -> str:
-    """What identifies the model's behaviour, for a calibration to record: the SHA-256 of every observable of
-    one national run at the defaults (seed 0, 2010-2020), each to 6 significant digits. A change to a
-    mechanism, a default or the data moves it; a different BLAS or CPU, which may change a last bit, does not
-    (a last bit flips a draw or a rounded digit about once in 10^5 such runs). `params`: overrides of the
-    defaults, for the tests."""
+    """What identifies the model's behaviour, for a calibration or a sensitivity analysis to record: the SHA-256
+    of every observable of one national run at the defaults (seed 0, 2010-2020), each to 6 significant digits.
+    A change to a mechanism, a default or the data moves it; a different BLAS or CPU, which may change a last
+    bit, does not (by estimate, a last bit changes a rounded digit or a draw in about one such run in 10^5).
+    `params`: overrides of the defaults, for the tests."""
     from ..model import EBPModel  # here: a manifest is written without running the model
 
     values = EBPModel(seed=0, params=params).run().observables.values + 0.0  # (+ 0.0: no negative zeros)
