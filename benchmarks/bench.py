@@ -9,7 +9,7 @@ Time is the median wall time over several seeds of building (`EBPModel(seed)`) a
 model; memory is the peak Python allocation during one run (tracemalloc). The growth exponent is the slope
 of log(time) on log(agents) from the 4x to the 16x country: 1.0 is linear. The floor is the same monthly
 update of all municipality x area states in plain numpy, without agents (`numpy_floor.py`). Ensemble
-throughput and memory are measured by `ensemble_bench.py`.
+throughput and memory are measured by `ensemble_bench.py`; where a run's time goes, by `breakdown.py`.
 """
 
 from __future__ import annotations
@@ -124,6 +124,7 @@ def main() -> None:
         print(f"{'`run.py --replicates 1`, plots, median of 3':<46}{cli:>8.2f} s   <= {GOALS['cli']:.1f} s    "
               f"{verdict(cli <= GOALS['cli'])}")
     print("\nensemble throughput (2 workers against 1) and memory: python benchmarks/ensemble_bench.py")
+    print("where one national run's time goes, step by step: python benchmarks/breakdown.py")
 
 
 if __name__ == "__main__":
