@@ -46,6 +46,9 @@ STRUCTURE_STEPS = ["seek_consent", "staff_platform", "negotiate_rd", "keep_resou
                    "consider_linking", "coordinate_leaders", "support_municipalities", "run_platform_activity",
                    "report_upward"]
 CONTACTS = [(knowledge.KnowledgeState, name) for name in ("expose", "expose_counted", "count_contacts")]
+BUILD = "build (EBPModel(seed): agents, draws, events scheduled)"
+COMPUTED = "observables computed (end of run)"
+REST = "the step's own lines and Mesa's step and event machinery"  # the run less every row timed
 
 
 def timed(owner, name: str, row) -> None:
@@ -93,7 +96,7 @@ def install_timers() -> None:
     for owner, name in CONTACTS:
         timed(owner, name, "   contacts recorded (expose)")
     timed(model_module.DatedEvent, "fire", lambda event: "dated event: " + event.fn.__name__)
-    timed(observables.Observables, "compute", "observables computed (end of run)")
+    timed(observables.Observables, "compute", COMPUTED)
     make = streams.Streams.__call__
     cache: dict[int, TimedGenerator] = {}
 
@@ -138,14 +141,13 @@ def main() -> int:
         TIMING[0] = True
         build, whole = one_run(seed, country)
         TIMING[0] = False
-        SPENT["build (EBPModel(seed): agents, draws, events scheduled)"] += build
+        SPENT[BUILD] += build
         total += whole
     total /= args.runs
     plain /= args.runs
     ms = {row: s / args.runs * 1000 for row, s in SPENT.items()}
     events = sum(v for k, v in ms.items() if k.startswith("dated event"))
-    outside = sum(v for k, v in ms.items() if not k.startswith("   "))
-    ms["the step's own lines and Mesa's step and event machinery"] = total * 1000 - outside
+    outside = sum(v for k, v in ms.items() if not k.startswith("   "))  # (indented rows are parts of others)
 
     print(f"\nOne national run 2010-2020, mean of seeds 1-{args.runs}: {total * 1000:.1f} ms with the timers, "
           f"{plain * 1000:.1f} ms without them\n")
@@ -154,8 +156,7 @@ def main() -> int:
     def line(row: str, value: float) -> None:
         print(f"{row:64s} {value:8.1f} {100 * value / (total * 1000):5.1f}%")
 
-    build_row = "build (EBPModel(seed): agents, draws, events scheduled)"
-    line(build_row, ms.pop(build_row))
+    line(BUILD, ms[BUILD])
     line("dated events (SALAR, R&D, budgets, co-financing ...)", events)
     for k in sorted((k for k in ms if k.startswith("dated event")), key=lambda k: -ms[k]):
         line("   " + k[len("dated event: "):], ms[k])
@@ -164,9 +165,8 @@ def main() -> int:
         if row.startswith("1."):
             for name in sorted(STRUCTURE_STEPS, key=lambda n: -ms.get("   structures: " + n, 0.0)):
                 line("   " + name, ms.get("   structures: " + name, 0.0))
-    line("observables computed (end of run)", ms.get("observables computed (end of run)", 0.0))
-    line("the step's own lines and Mesa's step and event machinery",
-         ms["the step's own lines and Mesa's step and event machinery"])
+    line(COMPUTED, ms.get(COMPUTED, 0.0))
+    line(REST, total * 1000 - outside)
     print("\nacross the steps above (part of their time):")
     for row in ("   random draws", "   contacts recorded (expose)", "   garbage collection"):
         line(row, ms.get(row, 0.0))
