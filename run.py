@@ -249,64 +249,9 @@ def cmd_animate(argv) -> int:
 
 
 def cmd_app(argv) -> int:
-    """Start the live app: `solara run sim/views/app.py`, with no calls home, so it works offline in a workshop.
+    from sim.views.serve import main as serve
 
-    The server runs as a child process in its own process group: Ctrl-C or SIGTERM to run.py stops it and
-    waits for it, so that the port is free again when run.py exits."""
-    import os
-    import signal
-    import socket
-    import subprocess
-
-    ap = argparse.ArgumentParser(prog="run.py app", description="Start the live app in a browser: the map of "
-                                 "Sweden, the curves, the levers; made for a projector (1280x720).")
-    ap.add_argument("--port", type=int, default=8765, help="port to serve on, 1024-65535 (default 8765)")
-    ap.add_argument("--host", default="localhost", help="address to serve on; 0.0.0.0 to let others in the room "
-                    "connect (default localhost)")
-    ap.add_argument("--no-open", action="store_true", help="do not open a browser window")
-    args = ap.parse_args(argv)
-    if not 1024 <= args.port <= 65535:
-        return fail(f"app --port: {args.port} is not allowed; choose a port from 1024 to 65535")
-    solara = Path(sys.executable).parent / "solara"
-    if not solara.exists():
-        return fail(f"the solara command is missing beside {sys.executable}; install the project with "
-                    "`pip install -e .`")
-    try:  # a clear message now rather than the server's traceback after it has printed its address
-        host = "127.0.0.1" if args.host == "localhost" else args.host
-        with socket.create_server((host, args.port), family=socket.AF_INET6 if ":" in host else socket.AF_INET):
-            pass
-    except OSError as e:
-        if e.errno == 98 or "in use" in str(e):
-            return fail(f"app --port: port {args.port} on {args.host} is already in use (another app running?); "
-                        f"stop that one, or choose another port, e.g. --port {args.port + 1}")
-        return fail(f"app --host: cannot serve on {args.host}:{args.port}: {e.strerror or e}")
-    cmd = [str(solara), "run", "sim/views/app.py", "--production", "--no-check-version",
-           "--port", str(args.port), "--host", args.host]
-    if args.no_open:
-        cmd.append("--no-open")
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "SOLARA_THEME_SHOW_BANNER": "False"}
-    print(f"ebpsim app on http://{args.host}:{args.port}/  (Ctrl-C stops it)", file=sys.stderr)
-    child = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
-
-    def stop(signum, _frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        return child.wait()
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        if child.poll() is None:
-            try:
-                os.killpg(child.pid, signal.SIGTERM)
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
-            except ProcessLookupError:
-                pass
+    return serve(argv)
 
 
 def cmd_sensitivity(argv) -> int:
