@@ -157,6 +157,17 @@ def test_shipped_config_is_valid():
     assert len(cfg.names) > 50 and total_runs(cfg) <= 5000
 
 
+def test_shipped_sobol_config_is_the_design_the_speed_goal_was_set_for():
+    """sensitivity/sobol_adoption.yaml: Sobol indices of 20 assumptions at N = 1,024 (issue "Speed for the
+    science"), after Morris screening of every assumption to choose them."""
+    from sim.experiments.sensitivity import total_runs
+    from sim.experiments.sensitivity_config import load_config
+
+    cfg = load_config(ROOT / "sensitivity" / "sobol_adoption.yaml")
+    assert [o.name for o in cfg.outcomes] == ["adoption_2020"] and cfg.method["top"] == 20
+    assert total_runs(cfg) == 4 * (len(cfg.names) + 1) + 1024 * (20 + 2)
+
+
 def test_ema_workbench_notebook_executes():
     """notebooks/ema_workbench.ipynb: ebpsim driven by the EMA Workbench, PRIM on a paired contrast."""
     from conftest import execute_notebook

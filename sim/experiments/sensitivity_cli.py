@@ -19,6 +19,10 @@ def fail(message: str, code: int = 2) -> int:
     return code
 
 
+def counted(n: int, thing: str) -> str:
+    return f"{n} {thing}" + ("" if n == 1 else "s")
+
+
 def main(argv) -> int:
     ap = argparse.ArgumentParser(prog="run.py sensitivity",
                                  description="Which assumptions decide the answer: Morris screening, Sobol indices "
@@ -57,10 +61,11 @@ def main(argv) -> int:
             Claim(out, fresh=True, what="sensitivity folder")  # new or empty, and one writer
     except ScenarioError as e:
         return fail(str(e))
-    print(f"{cfg.name}: {cfg.method['name']} over {len(cfg.names)} parameters, {len(cfg.outcomes)} outcomes; "
-          f"{total_runs(cfg)} model runs ({len(cfg.scenario.variants)} variants x {cfg.replicates} seed(s) per draw) "
-          f"on {1 if args.executor == 'local' and workers <= 1 else workers} {'Dask' if args.executor == 'dask' else 'local'} worker(s)",
-          file=sys.stderr)
+    n_workers = 1 if args.executor == "local" and workers <= 1 else workers
+    print(f"{cfg.name}: {cfg.method['name']} over {counted(len(cfg.names), 'parameter')}, "
+          f"{counted(len(cfg.outcomes), 'outcome')}; {total_runs(cfg)} model runs "
+          f"({counted(len(cfg.scenario.variants), 'variant')} x {counted(cfg.replicates, 'seed')} per draw) on "
+          f"{counted(n_workers, 'Dask worker' if args.executor == 'dask' else 'local worker')}", file=sys.stderr)
     try:
         result = run_analysis(cfg, out, workers=workers, executor=args.executor, scheduler=args.scheduler,
                               progress=not args.quiet)
