@@ -282,7 +282,7 @@ def peer_imitation_and_broadcast(model) -> None:
             elif level == USING:  # no one has started or stopped using since the month began
                 share = model.county_using
             else:
-                share = model.county_mean @ (kn.level >= level)
+                share = model.county_share(kn.level >= level)
             rate = -pp["q"] * share
             if k > 1:  # (a division by 1 would change no number)
                 rate /= k

@@ -54,8 +54,8 @@ class LeaderPosts:
         self._growth = (None, None)  # (gain, gain * other_area) of the last meeting, for meet
         # kept as posts are filled and areas linked, for colleague_tie: 1.0 for a post held in a linked area,
         # and per county the number of other linked areas a leader could reach (at least 1)
-        self.member = np.zeros((n_counties, n_posts, 1))
-        self.others = np.ones((n_counties, 1, 1))  # (float: dividing by an int array would cast it every month)
+        self.member = np.zeros((n_counties, n_posts))
+        self.others = np.ones((n_counties, 1))  # (float: dividing by an int array would cast it every month)
         # kept as each post's FTE changes (a few posts a month) rather than made again from all posts: the
         # (county, area) FTE in post, and each post's share of its county's
         # municipalities visited in a month (leaders.municipalities_per_fte x FTE / municipalities, at most 1)
@@ -112,7 +112,7 @@ class LeaderPosts:
         in_post.remove(j)
         self.held[c, area] = len(in_post)
         self._set_fte(c, area, j, 0.0)
-        self.member[c, area * MAX_POSTS + j, 0] = 0.0
+        self.member[c, area * MAX_POSTS + j] = 0.0
         self.model.regional.changed()
         leader.remove()
 
@@ -154,7 +154,7 @@ class LeaderPosts:
             row = self.other_area[i] if self.model.regional.unit[c] else 0.0
             self.ties[c, i] = row
             self.ties[c, :, i] = row
-            self.member[c, i, 0] = 1.0  # (the post has just been filled)
+            self.member[c, i] = 1.0  # (the post has just been filled)
             return
         posts = slice(area * MAX_POSTS, (area + 1) * MAX_POSTS)
         county = self.ties[c]  # a view
@@ -164,7 +164,7 @@ class LeaderPosts:
         else:
             county[posts, :] = 0.0
             county[:, posts] = 0.0
-        self.member[c, posts, 0] = self.occupied[c, area]
+        self.member[c, posts] = self.occupied[c, area]
         self.others[c] = max(1, self.model.regional.linked[c].tolist().count(True) - 1)  # (cheaper than .sum())
 
     def by_area(self, c: int) -> list[list["DevelopmentLeader"]]:
@@ -184,7 +184,10 @@ class LeaderPosts:
     def colleague_tie(self) -> np.ndarray:
         """(county, area, post): the mean strength of each leader's ties to the leaders of the other linked
         areas, normalised by the number of other areas that could be reached (a lone leader learns nothing)."""
-        total = self.ties @ self.member  # (x 1.0 or 0.0: only the other members' ties count, and only for members)
+        # (x 1.0 or 0.0: only the other members' ties count, and only for members). Summed by numpy's own loop,
+        # not the linear-algebra library's: network ties are fractions, and the library's kernels, chosen by
+        # processor, sum them in different orders (tests/test_hardware.py)
+        total = np.einsum("cij,cj->ci", self.ties, self.member)
         total *= self.member
         total /= self.others
         return np.minimum(1.0, total, out=total).reshape(self.occupied.shape)

@@ -112,9 +112,11 @@ class EBPModel(mesa.Model):
         self.n_municipalities = c.n_municipalities
         self.muni_county = c.muni_county
         self.county_sizes = np.bincount(c.muni_county, minlength=len(c.counties)).astype(float)
-        self.county_mean = np.zeros((len(c.counties), c.n_municipalities))  # county-average matrix
-        self.county_mean[c.muni_county, np.arange(c.n_municipalities)] = 1.0
-        self.county_mean /= np.maximum(self.county_sizes, 1)[:, None]
+        # county x municipality, 1.0 where the municipality is the county's: a product with it counts exactly
+        # (whole numbers in any order of summation), so shares made from it are the same on every processor
+        self.county_members = np.zeros((len(c.counties), c.n_municipalities))
+        self.county_members[c.muni_county, np.arange(c.n_municipalities)] = 1.0
+        self._county_divisor = np.maximum(self.county_sizes, 1)[:, None]
         self.knowledge = KnowledgeState(self.n_municipalities, len(AREAS), self.p, c.muni_population)
         self.knowledge.seed_initial(self.streams("initial").random((self.n_municipalities, len(AREAS))))
         self._knowledge_stream = self.streams("knowledge")
@@ -218,6 +220,14 @@ class EBPModel(mesa.Model):
         """Upward reports received nationally per area over the last `months` months."""
         return self.upward[max(0, self.month - months):self.month].sum(axis=0)
 
+    def county_share(self, mask: np.ndarray) -> np.ndarray:
+        """(county, ...): the share of each county's municipalities where `mask` (municipality, ...; 0/1) holds.
+        The count is exact whatever the linear-algebra library sums first, so a Dask worker on another
+        processor gets the same number to the last bit (tests/test_hardware.py)."""
+        share = np.matmul(self.county_members, mask)
+        share /= self._county_divisor
+        return share
+
     def activate_area(self, area: int) -> None:
         self.regional.area_active[area] = True
 
@@ -234,7 +244,7 @@ class EBPModel(mesa.Model):
         # county x area, start of month (the mask made as 1.0/0.0 at once: the same product as of the bools,
         # which matmul would first copy to floats)
         using = np.greater_equal(self.knowledge.level, USING, out=self._using, casting="unsafe")
-        self.county_using = np.matmul(self.county_mean, using)
+        self.county_using = self.county_share(using)
         self.regional.step()
         self.rd.run_activities()
         University.teach(self)

@@ -98,8 +98,9 @@ class Observables:
         self.cumulative_spending = np.zeros(n_c + 1)  # up to the last month computed
         self.provider_county = model.muni_county[model.provider_muni] if n_p else np.zeros(0, int)
         self.place_sizes = np.concatenate([[n_m], model.county_sizes])
-        self.provider_mean, = _layout(("provider_mean", n_c, self.provider_county.tobytes()),
-                                      lambda: (self._mean_matrix(self.provider_county, n_c),))
+        self.provider_members, self._provider_sizes = _layout(
+            ("provider_members", n_c, self.provider_county.tobytes()),
+            lambda: self._member_matrix(self.provider_county, n_c))
         # what record copies, for a block of months at most (computed when full, so memory stays bounded
         # whatever the size of the country): municipalities' reach flags (reached, last 12 months, SALAR
         # event), knowledge levels, duplication; providers reached by area; county posts, reports, money
@@ -144,17 +145,17 @@ class Observables:
         return flag_cell, level_cell, county_cell
 
     @staticmethod
-    def _mean_matrix(county: np.ndarray, n_counties: int) -> np.ndarray:
+    def _member_matrix(county: np.ndarray, n_counties: int) -> tuple[np.ndarray, np.ndarray]:
+        """(place, member) 1.0 where the member (a provider) is in the place (the nation, then each county),
+        and the places' sizes as (place, 1), NaN where a county has none (its shares are then NaN). A product
+        with the 0/1 matrix counts exactly, in whatever order the linear-algebra library sums."""
         n = len(county)
-        out = np.zeros((n_counties + 1, n))
-        if n == 0:
-            return out
-        out[0] = 1.0 / n
-        out[1 + county, np.arange(n)] = 1.0
-        sizes = out[1:].sum(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[1:] = np.where(sizes > 0, out[1:] / np.maximum(sizes, 1), np.nan)
-        return out
+        members = np.zeros((n_counties + 1, n))
+        members[0] = 1.0
+        members[1 + county, np.arange(n)] = 1.0
+        sizes = members.sum(axis=1, keepdims=True)
+        sizes[sizes == 0] = np.nan
+        return members, sizes
 
     def record(self, month: int) -> None:
         """Copy this month's state that the observables are made of (computed when the block is full)."""
@@ -272,16 +273,15 @@ class Observables:
         np.divide(spent[1:], n_reached, out=per_reached, where=n_reached > 0)
 
     def _provider_shares(self, a: int, b: int, rows: np.ndarray) -> None:
-        """Shares of providers reached, anywhere and by area: the county-average matrix times each month's
-        flags (a stacked matmul makes one matrix product per month, the same product as month by month)."""
+        """Shares of providers reached, anywhere and by area: the providers reached counted per place (one
+        matrix product a month, stacked), over the place's providers."""
         flags = self._provider[:b - a]  # (month, anywhere then by area, provider)
         anywhere = flags[:, 0]
         np.logical_or(flags[:, 1], flags[:, 2], out=anywhere)
         for k in range(3, flags.shape[1]):
             anywhere |= flags[:, k]
-        # (provider, anywhere then by area) a month: the matrix product month by month had this operand in
-        # that order (transposed here: the same numbers, in the same order of summation)
-        prov = np.matmul(self.provider_mean, flags.astype(float).transpose(0, 2, 1))
+        prov = np.matmul(self.provider_members, flags.astype(float).transpose(0, 2, 1))  # (month, place, flag)
+        prov /= self._provider_sizes
         for dst, src in self._provider_runs:
             rows[:, :, dst] = prov[:, :, src]
 

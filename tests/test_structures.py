@@ -168,7 +168,7 @@ def test_kept_colleague_weights_are_the_held_posts_of_linked_areas(baseline):
     """LeaderPosts keeps who counts for colleague_tie as posts are filled and vacated and areas linked;
     it must be what the posts and links give when made from scratch."""
     posts, linked = baseline.leader_posts, baseline.regional.linked
-    assert np.array_equal(posts.member[:, :, 0].reshape(posts.occupied.shape), posts.occupied & linked[:, :, None])
+    assert np.array_equal(posts.member.reshape(posts.occupied.shape), posts.occupied & linked[:, :, None])
     assert np.array_equal(posts.others.reshape(-1), np.maximum(1, linked.sum(axis=1) - 1))
 
 
