@@ -65,9 +65,8 @@ class NationalKnowledgeCentre(mesa.Agent):
         # guidance past the structure on an area it works in takes its staff's time (seed 000)
         works, any_works = g.works()
         if any_works:
-            past = bypass @ g.county_members  # centre x county: the county's municipalities reached (exact)
-            past /= g.county_sizes  # ... as a share of them
-            m.regional.next_load += p["staff_time_cost"] * (past.T * works / g.areas_per_centre).sum(axis=1)
+            past = m.county_share(bypass.T)  # county x centre: share of the county's municipalities reached
+            m.regional.next_load += p["staff_time_cost"] * (past * works / g.areas_per_centre).sum(axis=1)
         # contacts per municipality and area: how many publishing centres reached it and work in the area
         factors = g.factors(m.upward_recent())
         if via is not None:
@@ -91,8 +90,6 @@ class Guidance:
         self.reached, self.via = np.zeros((2, self.n_centres, model.n_municipalities))
         self._row = np.empty(model.n_municipalities)  # one centre's uniforms
         self.ones = np.ones(len(AREAS))
-        self.county_members = np.ascontiguousarray(model.county_members.T)  # (contiguous: a faster product)
-        self.county_sizes = np.maximum(model.county_sizes, 1)
         self._year = None
         self.published = None  # this month's (centre x municipality past the structure, recent support), if any
         # what n centres' guidance in a month multiplies P(no uptake) by (at most one contact from each centre),

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # the observables, and the model's internal numbers that carry last bits forward from month to month
 DIGEST = """
-import hashlib, sys
+import hashlib
 import numpy as np
 from sim import EBPModel
 h = hashlib.sha256()
